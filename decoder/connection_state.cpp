@@ -1,0 +1,96 @@
+#include "decoder/connection_state.hpp"
+
+#include <algorithm>
+
+namespace decoder {
+
+namespace {
+
+std::size_t index(Dir d) { return d == Dir::ClientToServer ? 0 : 1; }
+
+constexpr std::size_t kMaxPending = 256;  // bounded even when nothing is ever answered
+
+}  // namespace
+
+void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
+    const auto i = index(dir);
+    if (const auto* sip = std::get_if<SipMessage>(&payload)) {
+        ++messages_[i];
+        last_sip_ = Last{std::string(to_string(sender_side(dir))) + " " + sip->summary(), ts};
+        auto same = [&](const Pending& p) { return p.method == sip->method && p.cseq == sip->cseq_number; };
+        if (sip->is_request && sip->method != "ACK") {
+            if (std::none_of(pending_.begin(), pending_.end(), same) && pending_.size() < kMaxPending)
+                pending_.push_back({sip->method, sip->cseq_number});
+        } else if (!sip->is_request && sip->status >= 200) {
+            std::erase_if(pending_, same);
+        }
+    } else if (const auto* tls = std::get_if<TlsMessage>(&payload)) {
+        if (tls->type == "application_data") {
+            ++records_[i];
+            last_record_ = Last{std::string(to_string(sender_side(dir))) + " application data record (" +
+                                    std::to_string(tls->length.value_or(0)) + " bytes)",
+                                ts};
+        }
+    } else if (const auto* alert = std::get_if<TlsAlert>(&payload)) {
+        if (alert->description == "close_notify") close_notify_[i] = true;
+        else if (alert->level == "fatal") fatal_alert_[i] = alert->description;
+    }
+}
+
+std::optional<ConnectionState::Last> ConnectionState::last_before_close() const {
+    // Decoded SIP says more than an encrypted record, so it wins when there is any.
+    return last_sip_ ? last_sip_ : last_record_;
+}
+
+void ConnectionState::mark_close(Dir dir, CloseHow how, Micros ts) {
+    if (first_close_) return;  // later closes are the answer to the first, not the cause
+    const auto i = index(dir);
+    if (how == CloseHow::Fin && close_notify_[i]) how = CloseHow::CloseNotify;
+    else if (how == CloseHow::Fin && fatal_alert_[i]) how = CloseHow::Alert;
+    first_close_ = CloseMark{dir, how, ts, last_before_close()};
+}
+
+void ConnectionState::on_fin(Dir dir, Micros ts) {
+    fin_[index(dir)] = true;
+    mark_close(dir, CloseHow::Fin, ts);
+}
+
+void ConnectionState::on_rst(Dir dir, Micros ts) { mark_close(dir, CloseHow::Rst, ts); }
+
+ConnClose ConnectionState::make_close(CloseHow how_if_nobody_closed, Micros now,
+                                      const Endpoint& client, const Endpoint& server) const {
+    ConnClose c;
+    std::optional<CloseMark> mark = first_close_;
+    if (!mark) {
+        // Nobody closed the TCP connection, but a side may have ended TLS with an alert.
+        for (Dir d : {Dir::ClientToServer, Dir::ServerToClient}) {
+            const auto i = index(d);
+            if (fatal_alert_[i] || close_notify_[i]) {
+                mark = CloseMark{d, fatal_alert_[i] ? CloseHow::Alert : CloseHow::CloseNotify, now,
+                                 last_before_close()};
+                break;
+            }
+        }
+    }
+    std::optional<Last> last = mark ? mark->last : last_before_close();
+    if (mark) {
+        c.by = mark->dir == Dir::ClientToServer ? client : server;
+        c.side = sender_side(mark->dir);
+        c.how = mark->how;
+        if (fatal_alert_[index(mark->dir)]) c.alert = fatal_alert_[index(mark->dir)];
+    } else {
+        c.how = how_if_nobody_closed;
+    }
+    if (last) {
+        c.after = last->summary;
+        c.ms_since_last_message = ((mark ? mark->ts : now) - last->ts) / 1000;
+    }
+    for (const auto& p : pending_) c.unanswered.push_back(p.method + " " + std::to_string(p.cseq));
+    c.client_records = records_[0];
+    c.server_records = records_[1];
+    c.client_messages = messages_[0];
+    c.server_messages = messages_[1];
+    return c;
+}
+
+}  // namespace decoder

@@ -1,0 +1,88 @@
+#include "decoder/events.hpp"
+
+#include <ctime>
+#include <type_traits>
+
+namespace decoder {
+
+std::string Endpoint::to_string() const {
+    const bool v6 = ip.find(':') != std::string::npos;
+    return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+const char* to_string(Transport t) {
+    switch (t) {
+        case Transport::Udp: return "udp";
+        case Transport::Tcp: return "tcp";
+        case Transport::Tls: return "tls";
+    }
+    return "?";
+}
+
+const char* to_string(Side s) { return s == Side::Client ? "client" : "server"; }
+
+const char* to_string(Severity s) {
+    switch (s) {
+        case Severity::Info: return "info";
+        case Severity::Warning: return "warning";
+        case Severity::Error: return "error";
+    }
+    return "?";
+}
+
+const char* to_string(CloseHow h) {
+    switch (h) {
+        case CloseHow::Fin: return "fin";
+        case CloseHow::Rst: return "rst";
+        case CloseHow::CloseNotify: return "close_notify";
+        case CloseHow::Alert: return "alert";
+        case CloseHow::Timeout: return "timeout";
+        case CloseHow::CaptureEnd: return "capture_end";
+    }
+    return "?";
+}
+
+std::string SipMessage::summary() const {
+    std::string s;
+    if (is_request) {
+        s = method + " " + request_uri;
+    } else {
+        s = std::to_string(status) + (reason.empty() ? "" : " " + reason);
+    }
+    if (!cseq.empty()) s += " (CSeq " + cseq + ")";
+    return s;
+}
+
+const char* event_name(const Event& e) {
+    return std::visit(
+        [](const auto& p) -> const char* {
+            using T = std::decay_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, ConnOpen>) return "conn_open";
+            else if constexpr (std::is_same_v<T, TlsMessage>) return "tls";
+            else if constexpr (std::is_same_v<T, Certificate>) return "certificate";
+            else if constexpr (std::is_same_v<T, SipMessage>) return "sip";
+            else if constexpr (std::is_same_v<T, TlsAlert>) return "tls_alert";
+            else if constexpr (std::is_same_v<T, ConnClose>) return "conn_close";
+            else if constexpr (std::is_same_v<T, Finding>) return "finding";
+            else return "notice";
+        },
+        e.payload);
+}
+
+std::string format_rfc3339(Micros t) {
+    // Floor division so times before 1970 still print a valid date.
+    std::time_t secs = static_cast<std::time_t>(t / 1'000'000);
+    long long micros = t % 1'000'000;
+    if (micros < 0) {
+        micros += 1'000'000;
+        --secs;
+    }
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+    return buf;
+}
+
+}  // namespace decoder

@@ -1,0 +1,147 @@
+// The one event model every source (pcap, live, relay) produces and every sink reads.
+// Field names mirror the JSON contract in SPEC.md; new fields may be added, none renamed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace decoder {
+
+// Microseconds since the Unix epoch, UTC.
+using Micros = std::int64_t;
+
+struct Endpoint {
+    std::string ip;  // textual address, IPv6 without brackets
+    std::uint16_t port = 0;
+
+    std::string to_string() const;  // "1.2.3.4:5061" or "[::1]:5061"
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+    friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+};
+
+enum class Transport { Udp, Tcp, Tls };
+enum class Dir { ClientToServer, ServerToClient };
+enum class Side { Client, Server };
+enum class Severity { Info, Warning, Error };
+enum class CloseHow { Fin, Rst, CloseNotify, Alert, Timeout, CaptureEnd };
+
+const char* to_string(Transport);
+const char* to_string(Side);
+const char* to_string(Severity);
+const char* to_string(CloseHow);
+inline Side sender_side(Dir d) { return d == Dir::ClientToServer ? Side::Client : Side::Server; }
+inline Dir reverse(Dir d) { return d == Dir::ClientToServer ? Dir::ServerToClient : Dir::ClientToServer; }
+
+struct ConnOpen {
+    bool handshake_seen = false;  // TCP SYN seen (false: capture started mid-connection)
+};
+
+// One TLS handshake message, ChangeCipherSpec, or a summary of application data records.
+struct TlsMessage {
+    std::string type;  // client_hello, server_hello, certificate_request, ..., application_data
+    std::string version;  // record or negotiated version, e.g. "TLS 1.2"
+    std::optional<std::string> sni, cipher, alpn;
+    std::vector<std::string> ca_names;            // certificate_request
+    std::vector<std::string> supported_versions;  // client_hello
+    std::vector<std::string> signature_algorithms;
+    std::vector<std::string> ciphers;             // client_hello offer
+    std::optional<int> certificate_count;         // certificate (0 = empty: no client certificate)
+    std::optional<std::uint64_t> length;          // application_data / encrypted record bytes
+    bool encrypted = false;                       // content we saw only as ciphertext
+};
+
+struct Certificate {
+    Side side = Side::Server;  // which side presented it
+    int index = 0;             // 0 = leaf
+    std::string subject, subject_cn, issuer, serial, sha256, key;
+    std::vector<std::string> san;     // DNS names
+    std::vector<std::string> san_ip;  // IP addresses
+    Micros not_before = 0, not_after = 0;
+    bool wildcard_cn = false, self_signed = false;
+    std::string der;  // raw DER, kept for verification against --ca-file
+};
+
+struct MsDiagnostics {
+    int code = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> params;  // other parameters, in order
+};
+
+struct SipMessage {
+    bool is_request = true;
+    std::string method;  // requests; for responses the CSeq method
+    int status = 0;      // responses
+    std::string reason, request_uri, call_id, cseq, from, to, contact, user_agent, server;
+    std::uint32_t cseq_number = 0;
+    std::vector<std::string> via;
+    std::optional<std::uint64_t> content_length;
+    std::optional<MsDiagnostics> ms_diagnostics;
+    std::uint64_t bytes = 0;
+    std::string raw;  // the whole message as received (capped by the parser's size limit)
+
+    std::string summary() const;  // "OPTIONS sip:x (CSeq 1 OPTIONS)" / "504 Server Time-out (CSeq 1 OPTIONS)"
+};
+
+struct TlsAlert {
+    std::string level;        // warning, fatal, or unknown when encrypted
+    std::string description;  // bad_certificate, close_notify, ... ; "encrypted" when unknown
+    bool encrypted = false;
+};
+
+struct ConnClose {
+    std::optional<Endpoint> by;  // who closed first; empty when nobody did (capture end, timeout)
+    std::optional<Side> side;
+    CloseHow how = CloseHow::CaptureEnd;
+    std::optional<std::string> after;  // last SIP message (or record) before the close
+    std::optional<std::int64_t> ms_since_last_message;
+    std::vector<std::string> unanswered;  // "OPTIONS 1"
+    bool handshake_complete = false;      // TLS only
+    std::uint64_t client_records = 0, server_records = 0;  // TLS application data records
+    std::uint64_t client_messages = 0, server_messages = 0;  // SIP messages
+    std::optional<std::string> alert;  // the closer's alert description when how == Alert
+};
+
+struct Finding {
+    Severity severity = Severity::Info;
+    std::string code, message;
+    std::vector<std::uint64_t> evidence;  // seq numbers of the events that prove it
+};
+
+// Something the decoder could not make sense of: a gap, a malformed message, a bad packet.
+struct Notice {
+    std::string what;  // gap, sip-error, tls-error, packet-error, ...
+    std::string message;
+};
+
+using Payload =
+    std::variant<ConnOpen, TlsMessage, Certificate, SipMessage, TlsAlert, ConnClose, Finding, Notice>;
+
+struct Event {
+    std::uint64_t seq = 0;  // position in the run's event stream, assigned by the bus
+    Micros ts = 0;
+    std::uint64_t conn = 0;
+    Endpoint src, dst;  // direction of the packet/message; for conn_* events client -> server
+    Transport transport = Transport::Tcp;
+    Payload payload;
+
+    template <class T> const T* as() const { return std::get_if<T>(&payload); }
+};
+
+// "conn_open", "tls", "certificate", "sip", "tls_alert", "conn_close", "finding", "notice".
+const char* event_name(const Event&);
+
+// RFC 3339 UTC with microseconds: 2026-11-27T21:54:42.123456Z
+std::string format_rfc3339(Micros);
+
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    virtual void on_event(const Event&) = 0;
+    virtual void on_end() {}
+};
+
+}  // namespace decoder

@@ -1,0 +1,202 @@
+#include "decoder/sip_parser.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "decoder/sip_headers.hpp"
+
+namespace decoder {
+
+namespace {
+
+struct HeaderView {
+    std::string_view name;
+    std::string_view value;  // may span folded lines; unfolded when copied
+};
+
+// Position just past the blank line that ends the header section, or npos.
+// Accepts CRLF and bare LF line ends (some stacks send LF only).
+std::size_t find_header_end(std::string_view buf) {
+    for (std::size_t i = buf.find('\n'); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
+        std::size_t j = i + 1;
+        if (j < buf.size() && buf[j] == '\r') ++j;
+        if (j < buf.size() && buf[j] == '\n') return j + 1;
+    }
+    return std::string_view::npos;
+}
+
+// Copies a header value, replacing each line fold (CRLF + whitespace) by one space.
+std::string unfold(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (c == '\r' || c == '\n') {
+            while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' ||
+                                        v[i + 1] == '\t'))
+                ++i;
+            out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    return std::string(trim(out));
+}
+
+std::string_view next_line(std::string_view buf, std::size_t& pos) {
+    const auto nl = buf.find('\n', pos);
+    const auto end = nl == std::string_view::npos ? buf.size() : nl;
+    auto line = buf.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl == std::string_view::npos ? buf.size() : nl + 1;
+    return line;
+}
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out) {
+    s = trim(s);
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
+}
+
+bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) {
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp1 == std::string_view::npos) {
+        error = "malformed SIP start line";
+        return false;
+    }
+    if (line.substr(0, sp1) == "SIP/2.0") {
+        m.is_request = false;
+        const auto code = line.substr(sp1 + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp1 - 1);
+        if (!parse_int(code, m.status) || m.status < 100 || m.status > 699) {
+            error = "bad SIP status code '" + std::string(code.substr(0, 16)) + "'";
+            return false;
+        }
+        if (sp2 != std::string_view::npos) m.reason = std::string(line.substr(sp2 + 1));
+        return true;
+    }
+    if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "SIP/2.0") {
+        error = "malformed SIP request line";
+        return false;
+    }
+    m.is_request = true;
+    m.method = std::string(line.substr(0, sp1));
+    m.request_uri = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    return true;
+}
+
+// Fills the message's named fields from one header.
+void apply_header(const HeaderView& h, SipMessage& m) {
+    const auto name = canonical_header_name(h.name);
+    auto value = [&] { return unfold(h.value); };
+    if (name == "via") {
+        for (auto& v : split_header_list(value())) m.via.push_back(std::move(v));
+    } else if (name == "call-id") {
+        m.call_id = value();
+    } else if (name == "cseq") {
+        m.cseq = value();
+        const auto sp = m.cseq.find(' ');
+        parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
+        if (!m.is_request && sp != std::string::npos)
+            m.method = std::string(trim(std::string_view(m.cseq).substr(sp + 1)));
+    } else if (name == "from" && m.from.empty()) {
+        m.from = value();
+    } else if (name == "to" && m.to.empty()) {
+        m.to = value();
+    } else if (name == "contact" && m.contact.empty()) {
+        m.contact = value();
+    } else if (name == "user-agent") {
+        m.user_agent = value();
+    } else if (name == "server") {
+        m.server = value();
+    } else if (name == "ms-diagnostics" && !m.ms_diagnostics) {
+        m.ms_diagnostics = parse_ms_diagnostics(value());
+    }
+}
+
+}  // namespace
+
+SipGuess looks_like_sip(std::string_view b) noexcept {
+    while (!b.empty() && (b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
+    constexpr std::string_view kVersion = "SIP/2.0 ";
+    for (std::size_t i = 0; i < b.size() && i < 32; ++i) {
+        const char c = b[i];
+        if (c == ' ') return i >= 3 ? SipGuess::Yes : SipGuess::No;
+        const bool in_version = i < kVersion.size() && b.substr(0, i + 1) == kVersion.substr(0, i + 1);
+        if (!in_version && !(c >= 'A' && c <= 'Z') && c != '-') return SipGuess::No;
+    }
+    return b.size() >= 32 ? SipGuess::No : SipGuess::NeedMore;
+}
+
+ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming framing,
+                                          const SipLimits& limits) noexcept {
+    using R = ParseResult<SipMessage>;
+    try {
+        const auto header_end = find_header_end(buf);
+        if (header_end == std::string_view::npos) {
+            if (buf.size() > limits.max_message_bytes)
+                return R::failure("SIP header section exceeds " +
+                                  std::to_string(limits.max_message_bytes) + " bytes");
+            if (framing == SipFraming::Datagram) return R::failure("SIP datagram has no end of headers");
+            return R::incomplete();
+        }
+        R result;
+        SipMessage& m = result.value;
+        std::size_t pos = 0;
+        std::string error;
+        if (!parse_start_line(next_line(buf, pos), m, error)) return R::failure(error);
+
+        std::array<HeaderView, 256> headers;  // fixed storage; the limit is checked below
+        std::size_t count = 0;
+        std::optional<std::size_t> content_length;
+        while (pos < header_end) {
+            const auto line = next_line(buf, pos);
+            if (line.empty()) break;
+            if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
+                if (count == 0) return R::failure("SIP header continuation before any header");
+                auto& h = headers[count - 1];
+                h.value = buf.substr(h.value.data() - buf.data(),
+                                     line.data() + line.size() - h.value.data());
+                continue;
+            }
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos || colon == 0)
+                return R::failure("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
+            if (count >= limits.max_headers || count >= headers.size())
+                return R::failure("more than " + std::to_string(limits.max_headers) + " SIP headers");
+            headers[count++] = {trim(line.substr(0, colon)), line.substr(colon + 1)};
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            apply_header(headers[i], m);
+            if (canonical_header_name(headers[i].name) == "content-length") {
+                std::size_t n = 0;
+                if (!parse_int(unfold(headers[i].value), n))
+                    return R::failure("bad Content-Length '" + unfold(headers[i].value).substr(0, 20) + "'");
+                content_length = n;
+            }
+        }
+        if (content_length) m.content_length = *content_length;
+        std::size_t body = content_length.value_or(
+            framing == SipFraming::Datagram ? buf.size() - header_end : 0);
+        if (body > limits.max_message_bytes || header_end + body > limits.max_message_bytes)
+            return R::failure("SIP message of " + std::to_string(header_end + body) +
+                              " bytes exceeds the " + std::to_string(limits.max_message_bytes) +
+                              " byte limit");
+        if (header_end + body > buf.size()) {
+            if (framing == SipFraming::Datagram)
+                return R::failure("Content-Length " + std::to_string(body) + " exceeds the " +
+                                  std::to_string(buf.size() - header_end) + " body bytes in the datagram");
+            return R::incomplete();
+        }
+        result.status = ParseStatus::Complete;
+        result.consumed = framing == SipFraming::Datagram ? buf.size() : header_end + body;
+        m.bytes = header_end + body;
+        m.raw = std::string(buf.substr(0, header_end + body));
+        return result;
+    } catch (const std::exception& e) {  // allocation failure: never escapes the decoder
+        return R::failure(std::string("SIP parser: ") + e.what());
+    }
+}
+
+}  // namespace decoder

@@ -1,0 +1,29 @@
+// Human-readable lines, one per event, colour only when asked (the CLI asks when stdout is
+// a terminal and --no-color was not given).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "decoder/events.hpp"
+
+namespace decoder {
+
+// One line describing the event's payload, without time or addresses.
+std::string describe(const Event& event);
+// "closed by 10.0.0.3:5061 (server) with FIN 3 ms after client OPTIONS ... — ..."
+std::string describe_close(const ConnClose& close, Transport transport);
+
+class TextSink : public EventSink {
+public:
+    TextSink(std::ostream& out, bool color) : out_(out), color_(color) {}
+    void on_event(const Event& event) override;
+
+private:
+    const char* color_for(const Event& event) const;
+
+    std::ostream& out_;
+    bool color_;
+};
+
+}  // namespace decoder

@@ -1,0 +1,177 @@
+#include <catch2/catch.hpp>
+
+#include "decoder/sip_headers.hpp"
+#include "decoder/sip_parser.hpp"
+
+using namespace decoder;
+
+namespace {
+
+const std::string kOptions =
+    "OPTIONS sip:lync01.contoso.com:5061;transport=tls SIP/2.0\r\n"
+    "FROM: <sip:exch01.contoso.com>;epid=1;tag=8a7b\r\n"
+    "TO: <sip:lync01.contoso.com>\r\n"
+    "CSEQ: 1 OPTIONS\r\n"
+    "CALL-ID: 3f1e8c2a-um\r\n"
+    "MAX-FORWARDS: 70\r\n"
+    "VIA: SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1\r\n"
+    "CONTACT: <sip:exch01.contoso.com:5061;transport=Tls;maddr=exch01.contoso.com>\r\n"
+    "USER-AGENT: RTCC/4.0.0.0 MSExchangeUM/14.0\r\n"
+    "CONTENT-LENGTH: 0\r\n"
+    "\r\n";
+
+const std::string k504 =
+    "SIP/2.0 504 Server Time-out\r\n"
+    "v: SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1, SIP/2.0/TLS 10.0.0.9;branch=z9hG4bKb2\r\n"
+    "f: <sip:exch01.contoso.com>;tag=8a7b\r\n"
+    "t: <sip:lync01.contoso.com>;tag=99\r\n"
+    "i: 3f1e8c2a-um\r\n"
+    "CSeq: 1 OPTIONS\r\n"
+    "ms-diagnostics: 1010;reason=\"Certificate trust with another server could not be established\";"
+    "source=\"lync01.contoso.com\";msexchHRESULT=\"0x800B010F(CERT_E_CN_NO_MATCH)\"\r\n"
+    "Server: RTC/6.0\r\n"
+    "l: 0\r\n"
+    "\r\n";
+
+}  // namespace
+
+TEST_CASE("[sip] request with UCMA-style capital header names", "[sip]") {
+    const auto r = parse_sip_message(kOptions, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.consumed == kOptions.size());
+    const auto& m = r.value;
+    CHECK(m.is_request);
+    CHECK(m.method == "OPTIONS");
+    CHECK(m.request_uri == "sip:lync01.contoso.com:5061;transport=tls");
+    CHECK(m.call_id == "3f1e8c2a-um");
+    CHECK(m.cseq == "1 OPTIONS");
+    CHECK(m.cseq_number == 1);
+    CHECK(m.from == "<sip:exch01.contoso.com>;epid=1;tag=8a7b");
+    CHECK(m.via == std::vector<std::string>{"SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1"});
+    CHECK(m.user_agent == "RTCC/4.0.0.0 MSExchangeUM/14.0");
+    CHECK(m.content_length == 0u);
+    CHECK(m.bytes == kOptions.size());
+    CHECK(m.summary() == "OPTIONS sip:lync01.contoso.com:5061;transport=tls (CSeq 1 OPTIONS)");
+}
+
+TEST_CASE("[sip] response with compact headers, Via list and ms-diagnostics", "[sip]") {
+    const auto r = parse_sip_message(k504, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    const auto& m = r.value;
+    CHECK_FALSE(m.is_request);
+    CHECK(m.status == 504);
+    CHECK(m.reason == "Server Time-out");
+    CHECK(m.method == "OPTIONS");
+    CHECK(m.via.size() == 2);
+    CHECK(m.call_id == "3f1e8c2a-um");
+    CHECK(m.to == "<sip:lync01.contoso.com>;tag=99");
+    CHECK(m.server == "RTC/6.0");
+    REQUIRE(m.ms_diagnostics);
+    CHECK(m.ms_diagnostics->code == 1010);
+    CHECK(m.ms_diagnostics->reason == "Certificate trust with another server could not be established");
+    REQUIRE(m.ms_diagnostics->params.size() == 2);
+    CHECK(m.ms_diagnostics->params[0] == std::pair<std::string, std::string>{"source", "lync01.contoso.com"});
+    CHECK(m.ms_diagnostics->params[1].second == "0x800B010F(CERT_E_CN_NO_MATCH)");
+}
+
+TEST_CASE("[sip] folded lines, repeated headers and the body", "[sip]") {
+    const std::string msg =
+        "INVITE sip:bob@example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/TCP a.example.com;branch=z9hG4bK1\r\n"
+        "Via: SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n"
+        "Subject: a subject\r\n"
+        "  folded over\r\n"
+        "\tthree lines\r\n"
+        "Call-ID: folded@x\r\n"
+        "CSeq: 7 INVITE\r\n"
+        "Content-Length: 4\r\n"
+        "\r\n"
+        "v=0\nEXTRA";
+    const auto r = parse_sip_message(msg, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.consumed == msg.size() - 5);
+    CHECK(r.value.via.size() == 2);
+    CHECK(r.value.raw.ends_with("\r\n\r\nv=0\n"));
+    CHECK(r.value.cseq_number == 7);
+}
+
+TEST_CASE("[sip] datagram framing takes the rest when Content-Length is missing", "[sip]") {
+    const std::string msg = "MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n\r\nhello";
+    const auto r = parse_sip_message(msg, SipFraming::Datagram);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.value.bytes == msg.size());
+    CHECK_FALSE(r.value.content_length);
+    const auto s = parse_sip_message(msg, SipFraming::Stream);
+    REQUIRE(s.status == ParseStatus::Complete);
+    CHECK(s.consumed == msg.size() - 5);
+}
+
+TEST_CASE("[sip] incomplete input asks for more", "[sip]") {
+    for (std::size_t n = 0; n < kOptions.size(); ++n) {
+        CAPTURE(n);
+        CHECK(parse_sip_message(std::string_view(kOptions).substr(0, n), SipFraming::Stream).status ==
+              ParseStatus::Incomplete);
+    }
+    const std::string with_body = "MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nabc";
+    CHECK(parse_sip_message(with_body, SipFraming::Stream).status == ParseStatus::Incomplete);
+    CHECK(parse_sip_message(with_body, SipFraming::Datagram).status == ParseStatus::Error);
+}
+
+TEST_CASE("[sip] malformed input gives an error naming the problem", "[sip]") {
+    using Row = std::tuple<std::string, std::string>;
+    auto [input, expected] = GENERATE(table<std::string, std::string>({
+        Row{"GARBAGE\r\n\r\n", "malformed SIP start line"},
+        Row{"OPTIONS sip:x HTTP/1.1\r\n\r\n", "malformed SIP request line"},
+        Row{"SIP/2.0 99 Odd\r\n\r\n", "bad SIP status code '99'"},
+        Row{"SIP/2.0 abc Odd\r\n\r\n", "bad SIP status code 'abc'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "SIP header continuation before any header"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: -4\r\n\r\n", "bad Content-Length '-4'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: 999999\r\n\r\n",
+            "SIP message of 1000048 bytes exceeds the 65536 byte limit"},
+    }));
+    CAPTURE(input);
+    const auto r = parse_sip_message(input, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Error);
+    CHECK(r.error == expected);
+}
+
+TEST_CASE("[sip] limits on header count and header size", "[sip]") {
+    std::string many = "OPTIONS sip:x SIP/2.0\r\n";
+    for (int i = 0; i < 65; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+    many += "\r\n";
+    auto r = parse_sip_message(many, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Error);
+    CHECK(r.error == "more than 64 SIP headers");
+    r = parse_sip_message(many, SipFraming::Stream, SipLimits{64 * 1024, 100});
+    CHECK(r.status == ParseStatus::Complete);
+
+    const std::string endless = "OPTIONS sip:x SIP/2.0\r\nX: " + std::string(70 * 1024, 'a');
+    r = parse_sip_message(endless, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Error);
+    CHECK(r.error == "SIP header section exceeds 65536 bytes");
+}
+
+TEST_CASE("[sip] first bytes tell SIP from other protocols", "[sip]") {
+    CHECK(looks_like_sip("OPTIONS sip:x") == SipGuess::Yes);
+    CHECK(looks_like_sip("SIP/2.0 200 OK") == SipGuess::Yes);
+    CHECK(looks_like_sip("\r\n\r\nBYE sip:x") == SipGuess::Yes);
+    CHECK(looks_like_sip("SIP/2") == SipGuess::NeedMore);
+    CHECK(looks_like_sip("INV") == SipGuess::NeedMore);
+    CHECK(looks_like_sip("GET /index.html") == SipGuess::Yes);  // HTTP is caught by the start line check
+    CHECK(looks_like_sip("\x16\x03\x01") == SipGuess::No);
+    CHECK(looks_like_sip("hello world") == SipGuess::No);
+    CHECK(looks_like_sip(std::string(40, 'A')) == SipGuess::No);
+}
+
+TEST_CASE("[sip] header helpers", "[sip]") {
+    CHECK(canonical_header_name("v") == "via");
+    CHECK(canonical_header_name("I") == "call-id");
+    CHECK(canonical_header_name("Call-ID") == "call-id");
+    CHECK(split_header_list("<sip:a,b>;x=\"1,2\", b") == std::vector<std::string>{"<sip:a,b>;x=\"1,2\"", "b"});
+    CHECK_FALSE(parse_ms_diagnostics("abc;reason=\"x\""));
+    const auto d = parse_ms_diagnostics("1018;reason=\"a \\\"quoted\\\" word\"");
+    REQUIRE(d);
+    CHECK(d->code == 1018);
+    CHECK(d->reason == "a \"quoted\" word");
+}
