@@ -86,6 +86,33 @@ void Connection::on_data(Dir dir, std::span<const std::byte> data, Micros ts) no
     }
 }
 
+void Connection::on_plaintext(Dir dir, std::span<const std::byte> data, Micros ts) noexcept {
+    if (closed_ || data.empty()) return;
+    try {
+        if (impl_->content != Content::Tls) {  // a relay may not have fed the records first
+            impl_->content = Content::Tls;
+            ensure_open();
+        }
+        impl_->sip[index(dir)].feed(data, impl_->scratch);
+        deliver(dir, ts, impl_->scratch);
+    } catch (const std::exception& e) {
+        report_failure(dir, ts, e.what());
+    }
+}
+
+void Connection::on_payload(Dir dir, Payload payload, Micros ts) noexcept {
+    if (closed_) return;
+    try {
+        if (impl_->content == Content::Unknown || impl_->content == Content::Other)
+            impl_->content = Content::Tls;
+        ensure_open();
+        impl_->scratch.push_back(std::move(payload));
+        deliver(dir, ts, impl_->scratch);
+    } catch (const std::exception& e) {
+        report_failure(dir, ts, e.what());
+    }
+}
+
 // Holds the first bytes until they say TLS, SIP or neither, then replays them.
 void Connection::sniff(Dir dir, std::span<const std::byte> data, Micros ts) {
     auto& held = impl_->sniffed[index(dir)];

@@ -31,6 +31,12 @@ public:
 
     // TCP: the next in-order bytes of one direction. UDP: one whole datagram.
     void on_data(Dir dir, std::span<const std::byte> data, Micros ts) noexcept;
+    // Decrypted application data of a TLS connection (the relay's plaintext, or a capture
+    // decrypted with a key log): framed and decoded as SIP, events carry transport tls.
+    void on_plaintext(Dir dir, std::span<const std::byte> data, Micros ts) noexcept;
+    // A fact learnt outside the byte stream, e.g. from the relay's own OpenSSL session: a
+    // TLS 1.3 Certificate (encrypted on the wire) or the name of an encrypted alert.
+    void on_payload(Dir dir, Payload payload, Micros ts) noexcept;
     // Bytes that never reached us (lost or not captured): that direction stops decoding.
     void on_gap(Dir dir, std::uint64_t bytes, Micros ts) noexcept;
     void on_fin(Dir dir, Micros ts) noexcept;

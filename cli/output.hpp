@@ -1,0 +1,41 @@
+// The output side every subcommand shares: options (--json, --no-color, diagnosis inputs)
+// and the pipeline bus -> diagnosis -> sinks, plus the exit code it implies.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "decoder/event_bus.hpp"
+
+namespace cli {
+
+struct OutputOptions {
+    bool json = false;
+    bool no_color = false;
+    bool no_summary = false;
+    std::string expect_peer;  // FQDN the peer's certificate CN must equal
+    std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
+};
+
+void add_output_options(CLI::App& command, OutputOptions& options);
+
+class Pipeline {
+public:
+    // Throws std::runtime_error (naming the file) when --ca-file cannot be read.
+    explicit Pipeline(const OutputOptions& options);
+    ~Pipeline();
+
+    decoder::EventBus& bus() { return bus_; }
+    // Ends the run (findings that wait for the end, the summary) and returns 0 or 1.
+    int finish();
+
+private:
+    decoder::EventBus bus_;
+    std::vector<std::unique_ptr<decoder::EventSink>> sinks_;
+    class ErrorCounter;
+    ErrorCounter* errors_ = nullptr;
+};
+
+}  // namespace cli
