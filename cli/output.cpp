@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "decoder/diagnoser.hpp"
 #include "decoder/json_sink.hpp"
 #include "decoder/text_sink.hpp"
 
@@ -27,6 +28,9 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
 }
 
 Pipeline::Pipeline(const OutputOptions& options) {
+    // Analysis first: its findings are queued behind the event that caused them.
+    sinks_.push_back(std::make_unique<decoder::Diagnoser>(
+        bus_, decoder::DiagnosisOptions{options.expect_peer, options.ca_file}));
     auto counter = std::make_unique<ErrorCounter>();
     errors_ = counter.get();
     sinks_.push_back(std::move(counter));

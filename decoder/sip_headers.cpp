@@ -88,10 +88,15 @@ std::vector<std::string> split_header_list(std::string_view value) {
 std::optional<MsDiagnostics> parse_ms_diagnostics(std::string_view value) {
     const auto parts = split_outside_quotes(trim(value), ';');
     MsDiagnostics diag;
+    // "<ErrorId>[.<SubErrorCode>]": the sub-code is kept as a parameter.
     const auto code_text = trim(parts.front());
-    const auto [ptr, ec] =
-        std::from_chars(code_text.data(), code_text.data() + code_text.size(), diag.code);
-    if (ec != std::errc{} || ptr != code_text.data() + code_text.size()) return std::nullopt;
+    const auto end = code_text.data() + code_text.size();
+    const auto [ptr, ec] = std::from_chars(code_text.data(), end, diag.code);
+    if (ec != std::errc{} || ptr == code_text.data()) return std::nullopt;
+    if (ptr != end) {
+        if (*ptr != '.' || ptr + 1 == end) return std::nullopt;
+        diag.params.emplace_back("subcode", std::string(ptr + 1, end));
+    }
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const auto param = trim(parts[i]);
         if (param.empty()) continue;

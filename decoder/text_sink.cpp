@@ -94,9 +94,11 @@ std::string describe_close(const ConnClose& c, Transport transport) {
 }
 
 std::string describe(const Event& e) {
-    if (const auto* p = e.as<ConnOpen>())
+    if (const auto* p = e.as<ConnOpen>()) {
+        if (e.transport == Transport::Udp) return "udp flow";
         return std::string(to_string(e.transport)) + " connection " +
                (p->handshake_seen ? "opened" : "already open when the capture started");
+    }
     if (const auto* p = e.as<TlsMessage>()) return describe_tls(*p);
     if (const auto* p = e.as<Certificate>()) return describe_certificate(*p);
     if (const auto* p = e.as<SipMessage>()) return describe_sip(*p);

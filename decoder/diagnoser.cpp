@@ -1,0 +1,166 @@
+#include "decoder/diagnoser.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "decoder/sip_headers.hpp"
+
+namespace decoder {
+
+namespace {
+
+std::size_t index(Side s) { return s == Side::Client ? 0 : 1; }
+
+bool is_fqdn(std::string_view host) {
+    return host.find('.') != std::string_view::npos && host.find(':') == std::string_view::npos &&
+           std::any_of(host.begin(), host.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+}
+
+// Host of a SIP URI inside a header value: "<sip:user@host:5061;transport=tls>" -> host.
+// `require_no_user`: From names a server only when there is no user part.
+std::string uri_host(std::string_view v, bool require_no_user) {
+    const auto start = v.find("sip:") != std::string_view::npos ? v.find("sip:") + 4
+                       : v.find("sips:") != std::string_view::npos ? v.find("sips:") + 5
+                                                                    : std::string_view::npos;
+    if (start == std::string_view::npos) return {};
+    v.remove_prefix(start);
+    const auto end = v.find_first_of(";>? \t,");
+    auto hostport = v.substr(0, end);
+    const auto at = hostport.find('@');
+    if (at != std::string_view::npos) {
+        if (require_no_user) return {};
+        hostport.remove_prefix(at + 1);
+    }
+    if (!hostport.empty() && hostport.front() == '[') return {};  // IPv6 literal
+    return std::string(hostport.substr(0, hostport.find(':')));
+}
+
+std::string param(std::string_view v, std::string_view name) {
+    std::string lower(v);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto key = ";" + std::string(name) + "=";
+    const auto p = lower.find(key);
+    if (p == std::string::npos) return {};
+    const auto value = v.substr(p + key.size());
+    return std::string(value.substr(0, value.find_first_of(";>, \t")));
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> sender_fqdn(const SipMessage& m) {
+    if (auto maddr = param(m.contact, "maddr"); is_fqdn(maddr)) return std::pair{maddr, "Contact maddr"};
+    if (auto host = uri_host(m.contact, false); is_fqdn(host)) return std::pair{host, "Contact header"};
+    if (!m.is_request) return std::nullopt;  // a response's Via and From name the requester
+    if (!m.via.empty()) {
+        // "SIP/2.0/TLS host:port;branch=..." -> host
+        const std::string_view via = m.via.front();
+        const auto sp = via.find(' ');
+        if (sp != std::string_view::npos) {
+            auto sent_by = trim(via.substr(sp + 1));
+            sent_by = sent_by.substr(0, sent_by.find_first_of(";:"));
+            if (is_fqdn(sent_by)) return std::pair{std::string(sent_by), "Via header"};
+        }
+    }
+    if (auto host = uri_host(m.from, true); is_fqdn(host)) return std::pair{host, "From header"};
+    return std::nullopt;
+}
+
+void Diagnoser::emit(const Event& cause, const ConnInfo& info, FindingDraft draft,
+                     std::vector<std::uint64_t> evidence) {
+    Event e;
+    e.ts = cause.ts;
+    e.conn = cause.conn;
+    e.src = info.client;
+    e.dst = info.server;
+    e.transport = cause.transport;
+    e.payload = Finding{draft.severity, std::move(draft.code), std::move(draft.message), std::move(evidence)};
+    bus_.emit(std::move(e));
+}
+
+void Diagnoser::on_event(const Event& e) {
+    if (e.as<Finding>() || e.as<Notice>()) return;
+    if (e.as<ConnOpen>()) {
+        conns_[e.conn] = ConnInfo{e.src, e.dst, e.transport, {}, {}};
+        return;
+    }
+    const auto it = conns_.find(e.conn);
+    if (it == conns_.end()) return;
+    auto& info = it->second;
+    info.transport = e.transport;
+    const Side sender = e.src == info.client ? Side::Client : Side::Server;
+    if (const auto* m = e.as<TlsMessage>()) on_tls(e, info, *m);
+    else if (const auto* c = e.as<Certificate>()) on_certificate(e, info, *c);
+    else if (const auto* s = e.as<SipMessage>()) on_sip(e, info, *s);
+    else if (const auto* a = e.as<TlsAlert>()) {
+        if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
+    } else if (const auto* c = e.as<ConnClose>()) {
+        on_close(e, info, *c);
+        conns_.erase(it);
+    }
+}
+
+void Diagnoser::on_tls(const Event& e, ConnInfo& info, const TlsMessage& m) {
+    if (m.type == "certificate_request") info.certificate_request_seq = e.seq;
+    if (m.type != "certificate" || !m.certificate_count) return;
+    const Side side = e.src == info.client ? Side::Client : Side::Server;
+    info.sides[index(side)].announced = *m.certificate_count;
+    if (*m.certificate_count == 0 && side == Side::Client && info.certificate_request_seq)
+        emit(e, info, no_client_certificate(info.client), {*info.certificate_request_seq, e.seq});
+}
+
+void Diagnoser::on_certificate(const Event& e, ConnInfo& info, const Certificate& c) {
+    auto& s = info.sides[index(c.side)];
+    if (s.chain.size() >= 16) return;  // a longer chain is noise; the first 16 say enough
+    s.chain.push_back(c);
+    s.chain_seq.push_back(e.seq);
+    for (auto& f : check_certificate(c, e.ts)) emit(e, info, std::move(f), {e.seq});
+    if (c.index == 0) check_name(e, info, c.side, false);
+    if (s.announced && static_cast<int>(s.chain.size()) >= *s.announced) check_chain(e, info, c.side);
+}
+
+void Diagnoser::on_sip(const Event& e, ConnInfo& info, const SipMessage& m) {
+    if (auto f = check_sip_response(m, e.src)) emit(e, info, std::move(*f), {e.seq});
+    if (auto f = check_ms_diagnostics(m, e.src)) emit(e, info, std::move(*f), {e.seq});
+    const Side side = e.src == info.client ? Side::Client : Side::Server;
+    auto& s = info.sides[index(side)];
+    if (!s.sip_name.empty()) return;
+    if (auto named = sender_fqdn(m)) {
+        s.sip_name = named->first;
+        s.sip_name_source = "named in its SIP " + named->second;
+        s.sip_name_seq = e.seq;
+        check_name(e, info, side, false);
+    }
+}
+
+void Diagnoser::check_name(const Event& e, ConnInfo& info, Side side, bool final) {
+    auto& s = info.sides[index(side)];
+    if (s.name_checked || s.chain.empty() || s.chain.front().index != 0) return;
+    std::string expected = s.sip_name, source = s.sip_name_source;
+    std::vector<std::uint64_t> evidence{s.chain_seq.front()};
+    if (side == Side::Client && !options_.expect_peer.empty()) {
+        expected = options_.expect_peer;
+        source = "--expect-peer";
+    } else if (!expected.empty()) {
+        evidence.push_back(s.sip_name_seq);
+    }
+    if (expected.empty() && !final) return;  // a SIP message may still name the host
+    s.name_checked = true;
+    for (auto& f : check_leaf_name(s.chain.front(), expected, source)) emit(e, info, std::move(f), evidence);
+}
+
+void Diagnoser::check_chain(const Event& e, ConnInfo& info, Side side) {
+    auto& s = info.sides[index(side)];
+    if (s.chain_checked || s.chain.empty() || options_.ca_file.empty()) return;
+    s.chain_checked = true;
+    if (auto f = check_chain_trust(s.chain, options_.ca_file, e.ts)) emit(e, info, std::move(*f), s.chain_seq);
+}
+
+void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {
+    for (Side side : {Side::Client, Side::Server}) {
+        check_chain(e, info, side);
+        check_name(e, info, side, true);
+    }
+    for (auto& f : check_close(c, e.transport, info.client, info.server)) emit(e, info, std::move(f), {e.seq});
+}
+
+}  // namespace decoder

@@ -1,0 +1,61 @@
+// Turns the event stream into findings: keeps what each connection has shown so far
+// (certificate chains, names in SIP headers, whether a client certificate was asked for) and
+// calls the pure rules of diagnosis_rules.hpp at the moment their evidence is complete.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "decoder/diagnosis_rules.hpp"
+#include "decoder/event_bus.hpp"
+
+namespace decoder {
+
+struct DiagnosisOptions {
+    std::string expect_peer;  // FQDN the client's certificate CN must equal
+    std::string ca_file;      // trusted roots; empty: no chain verification
+};
+
+class Diagnoser : public EventSink {
+public:
+    Diagnoser(EventBus& bus, DiagnosisOptions options) : bus_(bus), options_(std::move(options)) {}
+    void on_event(const Event& event) override;
+
+private:
+    struct SideInfo {
+        std::vector<Certificate> chain;
+        std::vector<std::uint64_t> chain_seq;
+        std::optional<int> announced;  // certificates the Certificate message said it carries
+        bool chain_checked = false, name_checked = false;
+        std::string sip_name, sip_name_source;
+        std::uint64_t sip_name_seq = 0;
+    };
+    struct ConnInfo {
+        Endpoint client, server;
+        Transport transport = Transport::Tcp;
+        std::optional<std::uint64_t> certificate_request_seq;
+        std::array<SideInfo, 2> sides;
+    };
+
+    void on_tls(const Event& e, ConnInfo& info, const TlsMessage& m);
+    void on_certificate(const Event& e, ConnInfo& info, const Certificate& c);
+    void on_sip(const Event& e, ConnInfo& info, const SipMessage& m);
+    void on_close(const Event& e, ConnInfo& info, const ConnClose& c);
+    void check_name(const Event& e, ConnInfo& info, Side side, bool final);
+    void check_chain(const Event& e, ConnInfo& info, Side side);
+    void emit(const Event& cause, const ConnInfo& info, FindingDraft draft,
+              std::vector<std::uint64_t> evidence);
+
+    EventBus& bus_;
+    DiagnosisOptions options_;
+    std::map<std::uint64_t, ConnInfo> conns_;
+};
+
+// The FQDN a SIP message names for its sender (Contact maddr/host, first Via, From without
+// a user part), with the header it came from; nullopt when only IP addresses are named.
+std::optional<std::pair<std::string, std::string>> sender_fqdn(const SipMessage& m);
+
+}  // namespace decoder

@@ -1,0 +1,64 @@
+// The rules that read a connection's teardown: who hung up, how, and after what.
+#include "decoder/diagnosis_rules.hpp"
+
+namespace decoder {
+
+namespace {
+
+std::string closer(const ConnClose& c) {
+    return c.by->to_string() + " (" + to_string(*c.side) + ")";
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+std::string after_text(const ConnClose& c) {
+    if (!c.after) return "";
+    return (c.ms_since_last_message ? " " + std::to_string(*c.ms_since_last_message) + " ms" : "") +
+           " after " + *c.after;
+}
+
+}  // namespace
+
+std::vector<FindingDraft> check_close(const ConnClose& c, Transport transport, const Endpoint& client,
+                                      const Endpoint& server) {
+    std::vector<FindingDraft> out;
+    const bool server_closed = c.side && *c.side == Side::Server;
+    const bool hung_up = c.how == CloseHow::Fin || c.how == CloseHow::Rst || c.how == CloseHow::Alert;
+
+    // The incident's signature: the server takes the request and hangs up without a word.
+    const bool sip_unanswered = !c.unanswered.empty() && c.client_messages > 0 && c.server_messages == 0;
+    const bool records_unanswered = transport == Transport::Tls && c.handshake_complete &&
+                                    c.client_messages == 0 && c.client_records > 0 && c.server_records == 0;
+    if (server_closed && hung_up && (sip_unanswered || records_unanswered)) {
+        const std::string what = sip_unanswered ? join(c.unanswered) : "the client's first request";
+        out.push_back({Severity::Error, "closed-after-request",
+                       closer(c) + " closed the connection with " + to_string(c.how) + after_text(c) +
+                           " without answering " + what +
+                           ": this is how Lync/Skype for Business rejects a peer server it does not accept "
+                           "(\"The peer is not a configured server on this network interface\"), most often "
+                           "because the subject CN of the peer's certificate is not its FQDN."});
+    } else if (hung_up && !c.unanswered.empty() && c.by) {
+        out.push_back({Severity::Warning, "closed-after-request",
+                       closer(c) + " closed the connection with " + to_string(c.how) + after_text(c) +
+                           " while " + join(c.unanswered) + " had no final response."});
+    }
+    if (c.how == CloseHow::Rst && c.by) {
+        out.push_back({c.unanswered.empty() ? Severity::Warning : Severity::Error, "reset-by-peer",
+                       closer(c) + " reset the connection (TCP RST)" + after_text(c) +
+                           (c.unanswered.empty() ? "." : "; unanswered: " + join(c.unanswered) + ".")});
+    }
+    if (transport == Transport::Tls && !c.handshake_complete) {
+        out.push_back({Severity::Warning, "handshake-incomplete",
+                       "The TLS handshake between " + client.to_string() + " and " + server.to_string() +
+                           " never completed" +
+                           (c.alert ? " (" + closer(c) + " sent " + *c.alert + ")" : "") +
+                           ", so no SIP could be exchanged on this connection."});
+    }
+    return out;
+}
+
+}  // namespace decoder

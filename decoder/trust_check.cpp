@@ -1,0 +1,63 @@
+// untrusted-issuer: verifies a presented chain against the user's trusted roots with OpenSSL.
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <memory>
+
+#include "decoder/diagnosis_rules.hpp"
+
+namespace decoder {
+
+namespace {
+
+struct Deleter {
+    void operator()(X509* p) const { X509_free(p); }
+    void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+    void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+    void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
+};
+template <class T> using Owned = std::unique_ptr<T, Deleter>;
+
+Owned<X509> parse(const std::string& der) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    return Owned<X509>(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+}
+
+}  // namespace
+
+std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain,
+                                              const std::string& ca_file, Micros at) {
+    if (chain.empty() || ca_file.empty()) return std::nullopt;
+    Owned<X509_STORE> store(X509_STORE_new());
+    if (!store || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
+        ERR_clear_error();
+        return FindingDraft{Severity::Warning, "untrusted-issuer",
+                            "Could not read trusted roots from " + ca_file + ", chain not checked."};
+    }
+    auto leaf = parse(chain.front().der);
+    Owned<STACK_OF(X509)> untrusted(sk_X509_new_null());
+    for (std::size_t i = 1; i < chain.size(); ++i)
+        if (auto c = parse(chain[i].der)) sk_X509_push(untrusted.get(), c.release());
+    Owned<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+    if (!leaf || !ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    // Verify as of the capture time; expiry itself is reported by cert-expired.
+    X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(at / 1'000'000));
+    X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME);
+    const int ok = X509_verify_cert(ctx.get());
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    if (ok == 1) return std::nullopt;
+    const auto& leaf_summary = chain.front();
+    return FindingDraft{Severity::Error, "untrusted-issuer",
+                        "The " + std::string(to_string(leaf_summary.side)) + "'s certificate " +
+                            leaf_summary.subject + " (issued by " + leaf_summary.issuer +
+                            ") does not chain to a root in " + ca_file + ": " +
+                            X509_verify_cert_error_string(err) +
+                            "; the peer will refuse it unless it trusts that CA."};
+}
+
+}  // namespace decoder
