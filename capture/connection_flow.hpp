@@ -1,0 +1,23 @@
+// Adapts decoder::Connection to the capture layer's Flow: the glue between packets and
+// the decoder. Kept in its own file so the capture tests that do not need the decoder's
+// implementation do not link it.
+#pragma once
+
+#include <memory>
+
+#include "capture/flow.hpp"
+#include "decoder/event_bus.hpp"
+
+namespace capture {
+
+class ConnectionFlowFactory : public FlowFactory {
+public:
+    explicit ConnectionFlowFactory(decoder::EventBus& bus) : bus_(bus) {}
+    // Creates a decoder::Connection, which emits conn_open.
+    std::unique_ptr<Flow> open(const FlowInfo& info) override;
+
+private:
+    decoder::EventBus& bus_;
+};
+
+}  // namespace capture
