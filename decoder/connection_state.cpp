@@ -16,7 +16,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
     const auto i = index(dir);
     if (const auto* sip = std::get_if<SipMessage>(&payload)) {
         ++messages_[i];
-        last_sip_ = Last{std::string(to_string(sender_side(dir))) + " " + sip->summary(), ts};
+        last_sip_ = Last{std::string(to_string(sender_side(dir))) + " " + sip->summary(), ts, sender_side(dir)};
         auto same = [&](const Pending& p) { return p.method == sip->method && p.cseq == sip->cseq_number; };
         if (sip->is_request && sip->method != "ACK") {
             if (std::none_of(pending_.begin(), pending_.end(), same) && pending_.size() < kMaxPending)
@@ -29,7 +29,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
             ++records_[i];
             last_record_ = Last{std::string(to_string(sender_side(dir))) + " application data record (" +
                                     std::to_string(tls->length.value_or(0)) + " bytes)",
-                                ts};
+                                ts, sender_side(dir)};
         }
     } else if (const auto* alert = std::get_if<TlsAlert>(&payload)) {
         if (alert->description == "close_notify") close_notify_[i] = true;
@@ -83,6 +83,7 @@ ConnClose ConnectionState::make_close(CloseHow how_if_nobody_closed, Micros now,
     }
     if (last) {
         c.after = last->summary;
+        c.after_from = last->from;
         c.ms_since_last_message = ((mark ? mark->ts : now) - last->ts) / 1000;
     }
     for (const auto& p : pending_) c.unanswered.push_back(p.method + " " + std::to_string(p.cseq));

@@ -29,6 +29,7 @@ private:
     struct Last {
         std::string summary;
         Micros ts = 0;
+        Side from = Side::Client;
     };
     struct CloseMark {
         Dir dir;

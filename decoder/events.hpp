@@ -97,6 +97,7 @@ struct ConnClose {
     std::optional<Side> side;
     CloseHow how = CloseHow::CaptureEnd;
     std::optional<std::string> after;  // last SIP message (or record) before the close
+    std::optional<Side> after_from;    // who sent it
     std::optional<std::int64_t> ms_since_last_message;
     std::vector<std::string> unanswered;  // "OPTIONS 1"
     bool handshake_complete = false;      // TLS only

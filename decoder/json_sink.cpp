@@ -86,6 +86,7 @@ void fill(json& j, const ConnClose& p) {
     j["side"] = p.side ? json(to_string(*p.side)) : json(nullptr);
     j["how"] = to_string(p.how);
     j["after"] = p.after ? json(*p.after) : json(nullptr);
+    j["after_from"] = p.after_from ? json(to_string(*p.after_from)) : json(nullptr);
     j["ms_since_last_message"] = p.ms_since_last_message ? json(*p.ms_since_last_message) : json(nullptr);
     j["unanswered"] = p.unanswered;
     put_optional(j, "alert", p.alert);

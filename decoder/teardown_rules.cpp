@@ -31,10 +31,16 @@ std::vector<FindingDraft> check_close(const ConnClose& c, Transport transport, c
 
     // The incident's signature: the server takes the request and hangs up without a word.
     const bool sip_unanswered = !c.unanswered.empty() && c.client_messages > 0 && c.server_messages == 0;
-    const bool records_unanswered = transport == Transport::Tls && c.handshake_complete &&
-                                    c.client_messages == 0 && c.client_records > 0 && c.server_records == 0;
+    // Without keys: the client's record was the last thing before the server hung up. In
+    // TLS 1.3 the server's own records include its encrypted handshake and tickets, so a
+    // server record count above zero does not mean the request was answered.
+    const bool encrypted_only = transport == Transport::Tls && c.client_messages + c.server_messages == 0;
+    const bool records_unanswered = encrypted_only && c.handshake_complete && c.client_records > 0 &&
+                                    c.after_from == Side::Client;
     if (server_closed && hung_up && (sip_unanswered || records_unanswered)) {
-        const std::string what = sip_unanswered ? join(c.unanswered) : "the client's first request";
+        const std::string what = sip_unanswered ? join(c.unanswered)
+                                 : c.server_records == 0 ? "the client's first request"
+                                                         : "the client's last record";
         out.push_back({Severity::Error, "closed-after-request",
                        closer(c) + " closed the connection with " + to_string(c.how) + after_text(c) +
                            " without answering " + what +

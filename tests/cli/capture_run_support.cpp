@@ -1,0 +1,93 @@
+#include "capture_run_support.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture/connection_flow.hpp"
+#include "capture/packet_processor.hpp"
+#include "capture/pcap_file_reader.hpp"
+#include "decoder/event_bus.hpp"
+
+namespace test {
+
+namespace {
+
+class Recorder : public decoder::EventSink {
+public:
+    explicit Recorder(std::vector<decoder::Event>& out) : out_(out) {}
+    void on_event(const decoder::Event& e) override { out_.push_back(e); }
+
+private:
+    std::vector<decoder::Event>& out_;
+};
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+std::string pcap(const std::string& name) { return std::string(SIPTAP_PCAP_DIR) + "/" + name; }
+
+std::vector<decoder::Event> read_events(const std::vector<std::string>& files,
+                                        decoder::DiagnosisOptions options) {
+    std::vector<decoder::Event> events;
+    decoder::EventBus bus;
+    decoder::Diagnoser diagnoser(bus, std::move(options));
+    Recorder recorder(events);
+    bus.add_sink(diagnoser);
+    bus.add_sink(recorder);
+    capture::ConnectionFlowFactory flows(bus);
+    capture::PacketProcessor processor(bus, flows);
+    for (const auto& f : files) {
+        capture::PcapFileReader reader(f);
+        reader.read_all(processor);
+    }
+    processor.finish(processor.last_ts());
+    bus.end();
+    return events;
+}
+
+RunResult run_shell(const std::string& command, int timeout_s) {
+    const auto dir = std::filesystem::temp_directory_path();
+    const auto tag = std::to_string(getpid()) + "-" + std::to_string(std::rand());
+    const auto out = (dir / ("siptap-test-out-" + tag)).string();
+    const auto err = (dir / ("siptap-test-err-" + tag)).string();
+    const std::string full = "timeout -k 5 " + std::to_string(timeout_s) + " sh -c " + quote(command) +
+                             " >" + out + " 2>" + err + " </dev/null";
+    const int status = std::system(full.c_str());
+    RunResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    std::filesystem::remove(out);
+    std::filesystem::remove(err);
+    return r;
+}
+
+RunResult run_siptap(const std::vector<std::string>& args, int timeout_s) {
+    std::string command = quote(SIPTAP_BINARY);
+    for (const auto& a : args) command += " " + quote(a);
+    return run_shell(command, timeout_s);
+}
+
+std::vector<std::string> finding_codes(const std::vector<decoder::Event>& events) {
+    std::vector<std::string> codes;
+    for (const auto* f : payloads<decoder::Finding>(events)) codes.push_back(f->code);
+    return codes;
+}
+
+}  // namespace test

@@ -1,0 +1,38 @@
+// Test helpers: read a capture through the real pipeline in-process, and run the siptap
+// binary with a bounded wait.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "decoder/diagnoser.hpp"
+#include "decoder/events.hpp"
+
+namespace test {
+
+std::string pcap(const std::string& name);  // path under pcaps/
+
+// Every event the pipeline (capture -> decoder -> diagnosis) emits for the files.
+std::vector<decoder::Event> read_events(const std::vector<std::string>& files,
+                                        decoder::DiagnosisOptions options = {});
+
+struct RunResult {
+    int exit_code = -1;
+    std::string out, err;
+};
+// Runs siptap with the arguments (shell-quoted here), killed after `timeout_s` seconds.
+RunResult run_siptap(const std::vector<std::string>& args, int timeout_s = 60);
+// Runs a shell command, returns its stdout (stderr discarded) and exit code.
+RunResult run_shell(const std::string& command, int timeout_s = 60);
+
+template <class T>
+std::vector<const T*> payloads(const std::vector<decoder::Event>& events) {
+    std::vector<const T*> out;
+    for (const auto& e : events)
+        if (const auto* p = e.as<T>()) out.push_back(p);
+    return out;
+}
+
+std::vector<std::string> finding_codes(const std::vector<decoder::Event>& events);
+
+}  // namespace test

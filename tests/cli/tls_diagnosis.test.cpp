@@ -1,0 +1,146 @@
+// Each TLS sample capture (recorded from real peers, see pcaps/README.md) must give exactly
+// the certificates, teardown and findings that describe what happened in it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "capture_run_support.hpp"
+
+using namespace decoder;
+
+namespace {
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+const ConnClose& only_close(const std::vector<Event>& events) {
+    const auto closes = test::payloads<ConnClose>(events);
+    REQUIRE(closes.size() == 1);
+    return *closes.front();
+}
+
+std::vector<std::string> leaf_cns(const std::vector<Event>& events, Side side) {
+    std::vector<std::string> cns;
+    for (const auto* c : test::payloads<Certificate>(events))
+        if (c->side == side) cns.push_back(std::to_string(c->index) + ":" + c->subject_cn);
+    return cns;
+}
+
+}  // namespace
+
+TEST_CASE("[diagnosis] the wildcard incident: Lync hangs up after OPTIONS", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls-wildcard-incident.pcapng")});
+    CHECK(leaf_cns(events, Side::Server) ==
+          std::vector<std::string>{"0:lync01.contoso.com", "1:Contoso Issuing CA 1"});
+    CHECK(leaf_cns(events, Side::Client) ==
+          std::vector<std::string>{"0:*.contoso.com", "1:Contoso Issuing CA 1", "2:Contoso Root CA"});
+    const auto certs = test::payloads<Certificate>(events);
+    const auto client_leaf = std::find_if(certs.begin(), certs.end(),
+                                          [](auto* c) { return c->side == Side::Client && c->index == 0; });
+    REQUIRE(client_leaf != certs.end());
+    CHECK((*client_leaf)->wildcard_cn);
+    CHECK((*client_leaf)->san == std::vector<std::string>{"*.contoso.com", "exch01.contoso.com"});
+
+    const auto& close = only_close(events);
+    REQUIRE(close.by);
+    CHECK(close.by->to_string() == "127.0.0.3:5061");
+    CHECK(close.side == Side::Server);
+    CHECK(close.how == CloseHow::Fin);
+    CHECK(close.handshake_complete);
+    CHECK(close.client_records == 1);
+    CHECK(close.server_records == 0);
+    CHECK(close.after_from == Side::Client);
+    CHECK(sorted(test::finding_codes(events)) ==
+          std::vector<std::string>{"closed-after-request", "san-ignored-by-lync", "wildcard-subject-cn"});
+
+    // The CertificateRequest's CA names are names, not certificates presented.
+    for (const auto* m : test::payloads<TlsMessage>(events))
+        if (m->type == "certificate_request")
+            CHECK(m->ca_names == std::vector<std::string>{"CN=Contoso Root CA,O=Contoso,C=US"});
+}
+
+TEST_CASE("[diagnosis] the incident with the expected FQDN named", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls-wildcard-incident.pcapng")},
+                                           DiagnosisOptions{"exch01.contoso.com", ""});
+    const auto codes = sorted(test::finding_codes(events));
+    CHECK(codes == std::vector<std::string>{"closed-after-request", "san-ignored-by-lync", "wildcard-subject-cn"});
+    for (const auto* f : test::payloads<Finding>(events))
+        if (f->code == "san-ignored-by-lync") CHECK_THAT(f->message, Catch::Contains("only through its Subject Alternative Names"));
+}
+
+TEST_CASE("[diagnosis] the incident under TLS 1.3: encrypted certificates, same hang-up", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls13-wildcard-incident.pcapng")});
+    CHECK(test::payloads<Certificate>(events).empty());  // never guessed from ciphertext
+    const auto& close = only_close(events);
+    CHECK(close.side == Side::Server);
+    CHECK(close.how == CloseHow::Fin);
+    CHECK(close.after_from == Side::Client);
+    CHECK(test::finding_codes(events) == std::vector<std::string>{"closed-after-request"});
+}
+
+TEST_CASE("[diagnosis] a good certificate: no findings, the client closes", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls-good.pcapng")});
+    CHECK(test::finding_codes(events).empty());
+    CHECK(leaf_cns(events, Side::Client).front() == "0:exch01.contoso.com");
+    const auto& close = only_close(events);
+    CHECK(close.side == Side::Client);
+    CHECK(close.server_records == 1);
+}
+
+TEST_CASE("[diagnosis] the client's CN is not the FQDN Lync expects", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls-good.pcapng")}, DiagnosisOptions{"um02.contoso.com", ""});
+    CHECK(test::finding_codes(events) == std::vector<std::string>{"cn-not-peer-fqdn"});
+}
+
+TEST_CASE("[diagnosis] handshake failures name the alert and the certificate problem", "[diagnosis]") {
+    using Row = std::tuple<std::string, std::string, std::vector<std::string>>;
+    auto [file, alert, codes] = GENERATE(table<std::string, std::string, std::vector<std::string>>({
+        Row{"tls-untrusted-ca.pcapng", "unknown_ca", {"handshake-incomplete", "tls-alert"}},
+        Row{"tls-expired-cert.pcapng", "certificate_expired", {"cert-expired", "handshake-incomplete", "tls-alert"}},
+        Row{"tls-no-client-cert.pcapng", "handshake_failure",
+            {"handshake-incomplete", "no-client-certificate", "tls-alert"}},
+    }));
+    CAPTURE(file);
+    const auto events = test::read_events({test::pcap(file)});
+    const auto alerts = test::payloads<TlsAlert>(events);
+    REQUIRE(alerts.size() == 1);
+    CHECK(alerts.front()->level == "fatal");
+    CHECK(alerts.front()->description == alert);
+    const auto& close = only_close(events);
+    CHECK(close.side == Side::Server);
+    CHECK(close.how == CloseHow::Alert);
+    CHECK(close.alert == alert);
+    CHECK_FALSE(close.handshake_complete);
+    CHECK(sorted(test::finding_codes(events)) == codes);
+}
+
+TEST_CASE("[diagnosis] --ca-file: a chain from another CA is untrusted", "[diagnosis]") {
+    const auto roots = test::pcap("tls-pki/contoso-root-ca.pem");
+    auto events = test::read_events({test::pcap("tls-untrusted-ca.pcapng")}, DiagnosisOptions{"", roots});
+    auto codes = test::finding_codes(events);
+    CHECK(std::count(codes.begin(), codes.end(), "untrusted-issuer") == 1);
+    events = test::read_events({test::pcap("tls-good.pcapng")}, DiagnosisOptions{"", roots});
+    CHECK(test::finding_codes(events).empty());
+}
+
+TEST_CASE("[diagnosis] a reset after an unanswered request", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls-reset-mid-dialog.pcapng")});
+    const auto& close = only_close(events);
+    CHECK(close.how == CloseHow::Rst);
+    CHECK(close.side == Side::Server);
+    CHECK(close.client_records == 2);
+    CHECK(sorted(test::finding_codes(events)) == std::vector<std::string>{"closed-after-request", "reset-by-peer"});
+}
+
+TEST_CASE("[diagnosis] ms-diagnostics in a plaintext 504", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("sip-options-504-ms-diagnostics.pcap")});
+    CHECK(sorted(test::finding_codes(events)) == std::vector<std::string>{"ms-diagnostics", "sip-error-response"});
+    for (const auto* f : test::payloads<Finding>(events)) {
+        if (f->code != "ms-diagnostics") continue;
+        CHECK(f->severity == Severity::Error);
+        CHECK_THAT(f->message, Catch::Contains("CERT_E_CN_NO_MATCH"));
+        CHECK(f->evidence.size() == 1);
+    }
+}

@@ -1,0 +1,163 @@
+#include <catch2/catch.hpp>
+
+#include "decoder/diagnoser.hpp"
+#include "decoder/diagnosis_rules.hpp"
+#include "decoder/ms_diagnostics_table.hpp"
+
+using namespace decoder;
+
+namespace {
+
+constexpr Micros kDay = 86'400'000'000;
+constexpr Micros kNow = 1'780'000'000'000'000;  // 2026-05-28
+
+Certificate leaf(std::string cn, std::vector<std::string> san, Side side = Side::Client) {
+    Certificate c;
+    c.side = side;
+    c.subject_cn = cn;
+    c.subject = "CN=" + cn;
+    c.san = std::move(san);
+    c.wildcard_cn = cn.find('*') != std::string::npos;
+    c.not_before = kNow - 365 * kDay;
+    c.not_after = kNow + 365 * kDay;
+    return c;
+}
+
+std::vector<std::string> codes(const std::vector<FindingDraft>& v) {
+    std::vector<std::string> out;
+    for (const auto& f : v) out.push_back(f.code);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("[rules] Lync's name rule against a TLS client's SAN rule", "[rules]") {
+    using Row = std::tuple<std::string, std::string, bool, bool>;
+    auto [name, fqdn, lync, dns] = GENERATE(table<std::string, std::string, bool, bool>({
+        Row{"exch01.contoso.com", "exch01.contoso.com", true, true},
+        Row{"EXCH01.Contoso.com", "exch01.contoso.com", true, true},
+        Row{"exch01.contoso.com.", "exch01.contoso.com", true, true},
+        Row{"*.contoso.com", "exch01.contoso.com", false, true},
+        Row{"*.contoso.com", "a.b.contoso.com", false, false},
+        Row{"*.com", "contoso.com", false, false},
+        Row{"exch02.contoso.com", "exch01.contoso.com", false, false},
+        Row{"", "exch01.contoso.com", false, false},
+    }));
+    CAPTURE(name, fqdn);
+    CHECK(lync_name_match(name, fqdn) == lync);
+    CHECK(dns_name_match(name, fqdn) == dns);
+}
+
+TEST_CASE("[rules] certificate rules", "[rules]") {
+    CHECK(codes(check_certificate(leaf("exch01.contoso.com", {}), kNow)).empty());
+    auto wildcard = check_certificate(leaf("*.contoso.com", {}), kNow);
+    REQUIRE(codes(wildcard) == std::vector<std::string>{"wildcard-subject-cn"});
+    CHECK(wildcard[0].severity == Severity::Error);
+    CHECK(check_certificate(leaf("*.contoso.com", {}, Side::Server), kNow)[0].severity == Severity::Warning);
+
+    auto expired = leaf("exch01.contoso.com", {});
+    expired.not_after = kNow - kDay;
+    CHECK(codes(check_certificate(expired, kNow)) == std::vector<std::string>{"cert-expired"});
+    auto future = leaf("exch01.contoso.com", {});
+    future.not_before = kNow + kDay;
+    CHECK(codes(check_certificate(future, kNow)) == std::vector<std::string>{"cert-not-yet-valid"});
+    auto self = leaf("exch01.contoso.com", {});
+    self.self_signed = true;
+    CHECK(codes(check_certificate(self, kNow)) == std::vector<std::string>{"self-signed"});
+    self.index = 2;  // a root at the end of a chain is self-signed by nature
+    CHECK(codes(check_certificate(self, kNow)).empty());
+}
+
+TEST_CASE("[rules] the leaf's name against the FQDN the peer expects", "[rules]") {
+    using Codes = std::vector<std::string>;
+    CHECK(codes(check_leaf_name(leaf("exch01.contoso.com", {"exch01.contoso.com"}), "exch01.contoso.com", "x")).empty());
+    CHECK(codes(check_leaf_name(leaf("um.contoso.com", {}), "exch01.contoso.com", "x")) == Codes{"cn-not-peer-fqdn"});
+    CHECK(codes(check_leaf_name(leaf("um.contoso.com", {"exch01.contoso.com"}), "exch01.contoso.com", "x")) ==
+          Codes{"cn-not-peer-fqdn", "san-ignored-by-lync"});
+    CHECK(codes(check_leaf_name(leaf("*.contoso.com", {"*.contoso.com"}), "exch01.contoso.com", "x")) ==
+          Codes{"san-ignored-by-lync"});
+    // No expected name: only the wildcard CN with concrete SANs is worth saying.
+    CHECK(codes(check_leaf_name(leaf("*.contoso.com", {"exch01.contoso.com"}), "", "")) == Codes{"san-ignored-by-lync"});
+    CHECK(codes(check_leaf_name(leaf("*.contoso.com", {"*.contoso.com"}), "", "")).empty());
+    CHECK(codes(check_leaf_name(leaf("exch01.contoso.com", {"x.contoso.com"}), "", "")).empty());
+}
+
+TEST_CASE("[rules] teardown rules", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    ConnClose c;
+    c.by = server;
+    c.side = Side::Server;
+    c.how = CloseHow::Fin;
+    c.handshake_complete = true;
+    c.client_records = 1;
+    c.after = "client application data record (437 bytes)";
+    c.after_from = Side::Client;
+    auto f = check_close(c, Transport::Tls, client, server);
+    REQUIRE(codes(f) == std::vector<std::string>{"closed-after-request"});
+    CHECK(f[0].severity == Severity::Error);
+    CHECK_THAT(f[0].message, Catch::Contains("10.0.0.3:5061 (server) closed the connection with fin"));
+
+    c.after_from = Side::Server;  // the server had the last word: a normal end
+    CHECK(check_close(c, Transport::Tls, client, server).empty());
+
+    c.how = CloseHow::Rst;
+    c.unanswered = {"OPTIONS 2"};
+    c.client_messages = 3;
+    c.server_messages = 1;
+    CHECK(codes(check_close(c, Transport::Tls, client, server)) ==
+          std::vector<std::string>{"closed-after-request", "reset-by-peer"});
+
+    ConnClose failed;
+    failed.by = server;
+    failed.side = Side::Server;
+    failed.how = CloseHow::Alert;
+    failed.alert = "unknown_ca";
+    CHECK(codes(check_close(failed, Transport::Tls, client, server)) == std::vector<std::string>{"handshake-incomplete"});
+    CHECK(check_close(failed, Transport::Tcp, client, server).empty());
+}
+
+TEST_CASE("[rules] alerts, SIP errors and ms-diagnostics", "[rules]") {
+    const Endpoint lync{"10.0.0.3", 5061};
+    CHECK_FALSE(check_alert({"warning", "close_notify", false}, Side::Client, lync));
+    CHECK_FALSE(check_alert({"unknown", "encrypted", true}, Side::Server, lync));
+    auto a = check_alert({"fatal", "unknown_ca", false}, Side::Server, lync);
+    REQUIRE(a);
+    CHECK(a->severity == Severity::Error);
+
+    SipMessage r;
+    r.is_request = false;
+    r.method = "OPTIONS";
+    r.cseq = "1 OPTIONS";
+    r.status = 401;
+    CHECK_FALSE(check_sip_response(r, lync));  // an auth challenge is normal
+    r.status = 403;
+    CHECK(check_sip_response(r, lync));
+    CHECK_FALSE(check_ms_diagnostics(r, lync));
+    r.ms_diagnostics = MsDiagnostics{1046, "Failed to connect to a federated peer server", {}};
+    auto d = check_ms_diagnostics(r, lync);
+    REQUIRE(d);
+    CHECK_THAT(d->message, Catch::Contains("failed to connect to the peer server"));
+
+    CHECK(hresult_meaning("0x800B0109(CERT_E_UNTRUSTEDROOT)")->name == "CERT_E_UNTRUSTEDROOT");
+    CHECK(hresult_meaning("800B0101")->name == "CERT_E_EXPIRED");
+    CHECK_FALSE(hresult_meaning("0x12345678"));
+    CHECK_FALSE(hresult_meaning("garbage"));
+    for (int code : {1010, 1018, 1034, 1036, 1046}) CHECK(ms_diagnostics_meaning(code));
+    CHECK(ms_diagnostics_range(15010) == "Exchange Server UM");
+}
+
+TEST_CASE("[rules] the FQDN a SIP message names for its sender", "[rules]") {
+    SipMessage m;
+    m.contact = "<sip:exch01.contoso.com:5061;transport=Tls;maddr=exch01.contoso.com>";
+    CHECK(sender_fqdn(m)->first == "exch01.contoso.com");
+    m.contact = "<sip:10.0.0.2:5061>";
+    m.via = {"SIP/2.0/TLS um01.contoso.com:5061;branch=z9hG4bK1"};
+    CHECK(sender_fqdn(m)->first == "um01.contoso.com");
+    m.via = {"SIP/2.0/TLS 10.0.0.2:5061;branch=z9hG4bK1"};
+    m.from = "<sip:alice@contoso.com>;tag=1";  // a user's URI names a domain, not a host
+    CHECK_FALSE(sender_fqdn(m));
+    m.from = "<sip:exch02.contoso.com>;tag=1";
+    CHECK(sender_fqdn(m)->second == "From header");
+    m.is_request = false;  // a response's From names the requester
+    CHECK_FALSE(sender_fqdn(m));
+}
