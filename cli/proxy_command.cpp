@@ -1,0 +1,83 @@
+// `siptap proxy`: the live TLS (or plain TCP) man-in-the-middle relay between a SIP client
+// such as Exchange UM and its server such as Lync, annotated in real time.
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "proxy/relay_server.hpp"
+
+namespace cli {
+
+namespace {
+
+struct ProxyOptions {
+    std::string listen, upstream;
+    proxy::RelayConfig config;
+    double handshake_timeout_s = 10, idle_timeout_s = 600, drain_timeout_s = 5;
+    OutputOptions output;
+};
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
+int run_proxy(ProxyOptions& o) {
+    auto& c = o.config;
+    try {
+        c.listen = proxy::parse_host_port(o.listen);
+        c.upstream = proxy::parse_host_port(o.upstream);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "siptap proxy: " << e.what() << '\n';
+        return kExitUsage;
+    }
+    c.handshake_timeout = millis(o.handshake_timeout_s);
+    c.idle_timeout = millis(o.idle_timeout_s);
+    c.drain_timeout = millis(o.drain_timeout_s);
+    Pipeline pipeline(o.output);
+    proxy::RelayServer server(c, pipeline.bus());  // throws on bad files/addresses: exit 2
+    server.on_listening([&](std::uint16_t port) {
+        std::cerr << "siptap proxy: listening on " << c.listen.host << ':' << port << ", relaying to "
+                  << c.upstream.host << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)")
+                  << std::endl;
+    });
+    const auto stats = server.run();
+    std::cerr << "siptap proxy: stopped; " << stats.accepted << " connection(s) relayed";
+    if (stats.refused_over_limit) std::cerr << ", " << stats.refused_over_limit << " refused over --max-connections";
+    std::cerr << '\n';
+    return pipeline.finish();
+}
+
+}  // namespace
+
+Runner add_proxy_command(CLI::App& app) {
+    auto o = std::make_shared<ProxyOptions>();
+    auto* cmd = app.add_subcommand("proxy", "TLS (or plain TCP) relay between a SIP client and its server, "
+                                            "showing both legs' handshakes, certificates, SIP and teardowns");
+    auto& c = o->config;
+    cmd->add_option("--listen", o->listen, "ADDR:PORT to accept connections on ([::]:5061 for IPv6)")->required();
+    cmd->add_option("--upstream", o->upstream, "HOST:PORT of the real server; the only place siptap connects to")
+        ->required();
+    cmd->add_flag("--plain", c.plain, "Plain TCP on both legs (SIP over TCP), no TLS");
+    cmd->add_option("--cert", c.client_facing.cert, "PEM certificate (+chain) presented to the client");
+    cmd->add_option("--key", c.client_facing.key, "PEM private key of --cert");
+    cmd->add_option("--p12", c.client_facing.p12, "PKCS#12 presented to the client (password: env SIPTAP_P12_PASSWORD)");
+    cmd->add_option("--upstream-cert", c.upstream_facing.cert, "PEM client certificate presented to the upstream");
+    cmd->add_option("--upstream-key", c.upstream_facing.key, "PEM private key of --upstream-cert");
+    cmd->add_option("--upstream-p12", c.upstream_facing.p12, "PKCS#12 presented to the upstream");
+    cmd->add_option("--keylog", c.keylog_file, "Write an NSS key log of both legs (mode 0600)");
+    cmd->add_option("--handshake-timeout", o->handshake_timeout_s, "Seconds allowed for both handshakes")
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", o->idle_timeout_s, "Seconds without traffic before a relay is closed")
+        ->capture_default_str();
+    cmd->add_option("--drain-timeout", o->drain_timeout_s, "Seconds open relays may drain after SIGINT/SIGTERM")
+        ->capture_default_str();
+    cmd->add_option("--max-connections", c.max_connections, "Relays open at once; more are refused")
+        ->capture_default_str();
+    cmd->add_option("--threads", c.threads, "I/O threads")->capture_default_str();
+    add_output_options(*cmd, o->output);
+    return [o] { return run_proxy(*o); };
+}
+
+}  // namespace cli

@@ -1,0 +1,161 @@
+#include "proxy/relay_server.hpp"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "proxy/key_log.hpp"
+#include "proxy/relay_session.hpp"
+#include "proxy/tls_contexts.hpp"
+
+namespace proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+}
+
+struct RelayServer::Impl {
+    Impl(const RelayConfig& c, decoder::EventBus& bus)
+        : config(c), gate(bus), acceptor(ioc), drain_timer(ioc), signals(ioc) {}
+
+    // Declared before ioc: sessions cut off at the drain deadline are destroyed with ioc and
+    // still use these.
+    const RelayConfig& config;
+    EventGate gate;
+    std::unique_ptr<KeyLog> keylog;
+    std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
+    std::unique_ptr<RelayShared> shared;
+    asio::io_context ioc;
+    tcp::acceptor acceptor;
+    asio::steady_timer drain_timer;
+    asio::signal_set signals;
+    std::atomic<std::size_t> active{0};
+    std::atomic<bool> stopping{false};
+    RelayStats stats;
+    std::function<void(std::uint16_t)> listening;
+
+    void setup();
+    asio::awaitable<void> accept_loop();
+    void begin_stop();
+    void session_ended();
+};
+
+void RelayServer::Impl::setup() {
+    if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
+    if (!config.plain) {
+        if (config.client_facing.empty())
+            throw std::runtime_error("--cert/--key or --p12 is required: the certificate siptap presents to the client (or use --plain)");
+        const Identity client_id = load_identity(config.client_facing);
+        std::optional<Identity> upstream_id;
+        if (!config.upstream_facing.empty()) upstream_id = load_identity(config.upstream_facing);
+        client_ctx = make_client_facing_context(&client_id, keylog.get());
+        upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
+    }
+    shared = std::make_unique<RelayShared>(RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), {}});
+    tcp::resolver resolver(ioc);
+    boost::system::error_code ec;
+    for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))
+        shared->upstream.push_back(r.endpoint());
+    if (ec || shared->upstream.empty())
+        throw std::runtime_error("--upstream " + config.upstream.host + ": cannot resolve (" + ec.message() + ")");
+    const auto address = asio::ip::make_address(config.listen.host, ec);
+    if (ec) throw std::runtime_error("--listen " + config.listen.host + ": not an IP address");
+    const tcp::endpoint ep(address, config.listen.port);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(true));
+    acceptor.bind(ep, ec);
+    if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
+                                     std::to_string(ep.port()) + ": " + ec.message());
+    acceptor.listen();
+}
+
+asio::awaitable<void> RelayServer::Impl::accept_loop() {
+    if (listening) listening(acceptor.local_endpoint().port());
+    while (!stopping) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+        if (ec == asio::error::operation_aborted || stopping) break;
+        if (ec) continue;  // e.g. the client reset before we accepted
+        if (active >= config.max_connections) {
+            ++stats.refused_over_limit;
+            boost::system::error_code ignore;
+            socket.close(ignore);
+            continue;
+        }
+        ++stats.accepted;
+        ++active;
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, run_session(std::move(socket), *shared), [this](std::exception_ptr) {
+            session_ended();
+        });
+    }
+}
+
+void RelayServer::Impl::session_ended() {
+    if (--active == 0 && stopping) asio::post(ioc, [this] { drain_timer.cancel(); });
+}
+
+void RelayServer::Impl::begin_stop() {
+    if (stopping.exchange(true)) return;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    signals.cancel(ec);
+    if (active == 0) return;
+    drain_timer.expires_after(config.drain_timeout);
+    drain_timer.async_wait([this](boost::system::error_code) {
+        if (active > 0) ioc.stop();  // the rest is cut off; their legs report a timeout
+    });
+}
+
+RelayServer::RelayServer(const RelayConfig& config, decoder::EventBus& bus)
+    : impl_(std::make_unique<Impl>(config, bus)) {
+    impl_->setup();
+}
+
+RelayServer::~RelayServer() = default;
+
+std::uint16_t RelayServer::listen_port() const {
+    boost::system::error_code ec;
+    return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void RelayServer::on_listening(std::function<void(std::uint16_t)> callback) {
+    impl_->listening = std::move(callback);
+}
+
+RelayStats RelayServer::run(bool handle_signals) {
+    auto& im = *impl_;
+    if (handle_signals) {
+        im.signals.add(SIGINT);
+        im.signals.add(SIGTERM);
+        im.signals.async_wait([&im](boost::system::error_code ec, int) {
+            if (!ec) im.begin_stop();
+        });
+    }
+    asio::co_spawn(im.ioc, im.accept_loop(), asio::detached);
+    std::vector<std::thread> extra;
+    for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i) extra.emplace_back([&im] { im.ioc.run(); });
+    im.ioc.run();
+    for (auto& t : extra) t.join();
+    return im.stats;
+}
+
+void RelayServer::stop() {
+    asio::post(impl_->ioc, [this] { impl_->begin_stop(); });
+}
+
+}  // namespace proxy

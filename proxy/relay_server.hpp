@@ -1,0 +1,44 @@
+// The relay as a whole: resolves the upstream once, listens, accepts connections up to the
+// configured maximum and runs each on its own strand; on SIGINT/SIGTERM stops accepting and
+// lets open relays drain up to the deadline. run() returns when everything has ended.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "proxy/event_gate.hpp"
+#include "proxy/relay_config.hpp"
+
+namespace proxy {
+
+class KeyLog;
+
+struct RelayStats {
+    std::uint64_t accepted = 0, refused_over_limit = 0;
+};
+
+class RelayServer {
+public:
+    // Throws at startup (bad address, certificate files, upstream that does not resolve,
+    // port in use) with a message naming what is wrong.
+    RelayServer(const RelayConfig& config, decoder::EventBus& bus);
+    ~RelayServer();
+
+    // The port actually listened on (useful with port 0).
+    std::uint16_t listen_port() const;
+    // Called once listening (tests wait for it); from the relay's thread.
+    void on_listening(std::function<void(std::uint16_t)> callback);
+    // Blocks; handles SIGINT/SIGTERM when `handle_signals`. Returns the statistics.
+    RelayStats run(bool handle_signals = true);
+    // Thread-safe: as if SIGTERM had arrived.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace proxy

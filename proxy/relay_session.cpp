@@ -1,0 +1,160 @@
+#include "proxy/relay_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+
+#include "proxy/pump.hpp"
+#include "proxy/tls13_certificates.hpp"
+
+namespace proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using decoder::Dir;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint8_t kHandshakeFailure = 40;
+
+decoder::Endpoint endpoint_of(const tcp::endpoint& ep) {
+    return {ep.address().to_string(), ep.port()};
+}
+
+// Shared by the relay and its watchdog, which lives as long as the relay.
+struct Session {
+    RelayShared& shared;
+    Activity activity;
+    bool handshaking = true;
+    bool done = false;
+    bool timed_out = false;
+    std::optional<asio::steady_timer> timer;
+    tcp::socket* sockets[2] = {nullptr, nullptr};
+
+    void end() {
+        done = true;
+        if (timer) timer->cancel();
+    }
+    void close_all() {
+        boost::system::error_code ec;
+        for (auto* s : sockets)
+            if (s) s->close(ec);
+    }
+};
+
+asio::awaitable<void> watchdog(Session& s) {
+    const auto& cfg = s.shared.config;
+    const auto started = std::chrono::steady_clock::now();
+    while (!s.done) {
+        const auto deadline = s.handshaking ? started + cfg.handshake_timeout
+                                            : s.activity.last + cfg.idle_timeout;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            s.timed_out = true;
+            s.close_all();  // the relay's pending operations end with operation_aborted
+            co_return;
+        }
+        s.timer->expires_at(deadline);
+        co_await s.timer->async_wait(kTuple);
+    }
+}
+
+asio::awaitable<void> relay_plain(Session& s, TappedSocket& client, TappedSocket& upstream) {
+    s.handshaking = false;
+    co_await (pump_plain(client, upstream, s.activity) && pump_plain(upstream, client, s.activity));
+}
+
+// The upstream is asked first, so its answer (certificate accepted or refused with an alert)
+// decides how the client's handshake ends: the client sees what it would have seen.
+asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocket upstream_tcp) {
+    LegRecorder& client_leg = client_tcp.recorder();
+    LegRecorder& upstream_leg = upstream_tcp.recorder();
+    TlsStream client(std::move(client_tcp), *s.shared.client_facing);
+    TlsStream upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
+    s.sockets[0] = &client.next_layer().socket();
+    s.sockets[1] = &upstream.next_layer().socket();
+    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, {}};
+    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, {}};
+    attach_hooks(client.native_handle(), &client_hooks);
+    attach_hooks(upstream.native_handle(), &upstream_hooks);
+    const auto& host = s.shared.config.upstream.host;
+    boost::system::error_code parse_ec;
+    asio::ip::make_address(host, parse_ec);
+    if (parse_ec) SSL_set_tlsext_host_name(upstream.native_handle(), host.c_str());
+
+    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (uec) {
+        client_hooks.refuse_with_alert = upstream_hooks.fatal_alert_received.value_or(kHandshakeFailure);
+        if (!upstream_hooks.fatal_alert_received) {  // upstream just hung up: so do we
+            co_await mirror_transport_close(client.next_layer(), upstream.next_layer());
+            co_return;
+        }
+    }
+    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (uec || cec) {
+        // Either side's handshake failed: mirror the transport closes that follow it.
+        if (!uec) send_fin(upstream.next_layer());
+        co_await (mirror_transport_close(upstream.next_layer(), client.next_layer()) &&
+                  mirror_transport_close(client.next_layer(), upstream.next_layer()));
+        co_return;
+    }
+    s.handshaking = false;
+    s.activity.touch();
+    record_tls13_certificates(client.native_handle(), client_leg, Dir::ClientToServer);
+    record_tls13_certificates(upstream.native_handle(), upstream_leg, Dir::ServerToClient);
+    co_await (pump_tls(client, upstream, client_hooks, s.activity) &&
+              pump_tls(upstream, client, upstream_hooks, s.activity));
+}
+
+asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
+    auto ex = client_socket.get_executor();
+    boost::system::error_code ec;
+    const auto client_ep = client_socket.remote_endpoint(ec);
+    const auto listen_ep = client_socket.local_endpoint(ec);
+    const auto base = decoder::Transport::Tcp;
+    LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base);
+    TappedSocket client(std::move(client_socket), client_leg, Dir::ClientToServer);
+    s.sockets[0] = &client.socket();
+
+    tcp::socket upstream_socket(ex);
+    s.sockets[1] = &upstream_socket;
+    auto [cec, ignored] = co_await asio::async_connect(upstream_socket, s.shared.upstream, kTuple);
+    if (cec) {
+        // Without siptap the client's connection attempt would have failed the same way.
+        if (cec == asio::error::connection_refused) send_rst(client);
+        else send_fin(client);
+        client_leg.payload(Dir::ServerToClient,
+                           decoder::Notice{"relay-error", "cannot connect to the upstream " +
+                                                              s.shared.config.upstream.host + ": " +
+                                                              cec.message()});
+        s.end();
+        co_return;
+    }
+    upstream_socket.set_option(tcp::no_delay(true), ec);
+    client.socket().set_option(tcp::no_delay(true), ec);
+    LegRecorder upstream_leg(s.shared.gate, endpoint_of(upstream_socket.local_endpoint(ec)),
+                             endpoint_of(upstream_socket.remote_endpoint(ec)), base);
+    TappedSocket upstream(std::move(upstream_socket), upstream_leg, Dir::ServerToClient);
+    s.sockets[1] = &upstream.socket();
+    if (s.shared.client_facing) co_await relay_tls(s, std::move(client), std::move(upstream));
+    else co_await relay_plain(s, client, upstream);
+    s.sockets[0] = s.sockets[1] = nullptr;
+    const auto how = s.timed_out ? decoder::CloseHow::Timeout : decoder::CloseHow::CaptureEnd;
+    client_leg.finish(how);
+    upstream_leg.finish(how);
+    s.end();
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(tcp::socket client, RelayShared& shared) {
+    Session s{shared, {}, true, false, false, std::nullopt, {}};
+    s.timer.emplace(client.get_executor());
+    co_await (relay(s, std::move(client)) && watchdog(s));
+}
+
+}  // namespace proxy

@@ -1,0 +1,26 @@
+// One relayed connection: the accepted client socket, the connection to the upstream (the
+// only place siptap ever connects to), both legs' decoders, handshakes, the two pumps, and
+// the watchdog that enforces the handshake and idle timeouts. Runs on its own strand.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <vector>
+
+#include "proxy/event_gate.hpp"
+#include "proxy/relay_config.hpp"
+
+namespace proxy {
+
+struct RelayShared {
+    const RelayConfig& config;
+    EventGate& gate;
+    boost::asio::ssl::context* client_facing = nullptr;  // null with --plain
+    boost::asio::ssl::context* upstream_facing = nullptr;
+    std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
+};
+
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, RelayShared& shared);
+
+}  // namespace proxy

@@ -1,0 +1,85 @@
+// A TCP socket that shows every byte it carries to the leg's recorder, so the decoder sees
+// exactly what was on the wire (TLS records, alerts, FIN, RST). It is the next layer of the
+// leg's ssl::stream, or used as is with --plain. Completions run on the socket's executor
+// (the connection's strand).
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
+#include <span>
+
+#include "proxy/leg_recorder.hpp"
+
+namespace proxy {
+
+class TappedSocket {
+public:
+    using socket_type = boost::asio::ip::tcp::socket;
+    using executor_type = socket_type::executor_type;
+    using lowest_layer_type = socket_type::lowest_layer_type;
+
+    // `incoming` is the decoder direction of the bytes this socket receives.
+    TappedSocket(socket_type socket, LegRecorder& recorder, decoder::Dir incoming)
+        : socket_(std::move(socket)), recorder_(&recorder), incoming_(incoming) {}
+
+    executor_type get_executor() noexcept { return socket_.get_executor(); }
+    lowest_layer_type& lowest_layer() { return socket_.lowest_layer(); }
+    const lowest_layer_type& lowest_layer() const { return socket_.lowest_layer(); }
+    socket_type& socket() { return socket_; }
+    LegRecorder& recorder() { return *recorder_; }
+    decoder::Dir incoming() const { return incoming_; }
+    decoder::Dir outgoing() const { return decoder::reverse(incoming_); }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& bufs) {
+                auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
+                socket_.async_read_some(bufs, boost::asio::bind_executor(ex,
+                    [this, bufs, h = std::move(handler)](boost::system::error_code ec, std::size_t n) mutable {
+                        show(incoming_, bufs, n);
+                        if (ec == boost::asio::error::eof) recorder_->fin(incoming_);
+                        else if (ec == boost::asio::error::connection_reset) recorder_->rst(incoming_);
+                        std::move(h)(ec, n);
+                    }));
+            },
+            token, buffers);
+    }
+
+    template <class ConstBuffers, class Token>
+    auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& bufs) {
+                auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
+                socket_.async_write_some(bufs, boost::asio::bind_executor(ex,
+                    [this, bufs, h = std::move(handler)](boost::system::error_code ec, std::size_t n) mutable {
+                        show(outgoing(), bufs, n);
+                        std::move(h)(ec, n);
+                    }));
+            },
+            token, buffers);
+    }
+
+private:
+    template <class Buffers>
+    void show(decoder::Dir dir, const Buffers& bufs, std::size_t n) {
+        for (auto it = boost::asio::buffer_sequence_begin(bufs);
+             n > 0 && it != boost::asio::buffer_sequence_end(bufs); ++it) {
+            const boost::asio::const_buffer b(*it);
+            const std::size_t take = b.size() < n ? b.size() : n;
+            recorder_->wire(dir, {static_cast<const std::byte*>(b.data()), take});
+            n -= take;
+        }
+    }
+
+    socket_type socket_;
+    LegRecorder* recorder_;
+    decoder::Dir incoming_;
+};
+
+}  // namespace proxy

@@ -1,0 +1,56 @@
+#include "proxy/tls_contexts.hpp"
+
+#include "proxy/key_log.hpp"
+#include "proxy/tls_hooks.hpp"
+
+namespace proxy {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+int keylog_index() {
+    static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+void on_keylog_line(const SSL* ssl, const char* line) {
+    if (auto* log = static_cast<KeyLog*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index())))
+        log->write(line);
+}
+
+// The client's certificate is recorded, never judged: the upstream judges it.
+int accept_any_chain(X509_STORE_CTX*, void*) { return 1; }
+
+void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
+    install_hooks(ctx);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (keylog) {
+        SSL_CTX_set_ex_data(ctx, keylog_index(), keylog);
+        SSL_CTX_set_keylog_callback(ctx, on_keylog_line);
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, KeyLog* keylog) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    SSL_CTX* native = ctx->native_handle();
+    common_setup(native, keylog);
+    SSL_CTX_set_num_tickets(native, 0);
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_cert_verify_callback(native, accept_any_chain, nullptr);
+    if (id) use_identity(native, *id);
+    return ctx;
+}
+
+std::unique_ptr<ssl::context> make_upstream_context(const Identity* id, KeyLog* keylog) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    SSL_CTX* native = ctx->native_handle();
+    common_setup(native, keylog);
+    SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+    if (id) use_identity(native, *id);
+    return ctx;
+}
+
+}  // namespace proxy

@@ -1,0 +1,59 @@
+#include "proxy/tls_hooks.hpp"
+
+#include <mutex>
+
+#include "decoder/tls_names.hpp"
+#include "proxy/leg_recorder.hpp"
+
+namespace proxy {
+
+namespace {
+
+int hooks_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// In TLS 1.3 every alert after the ServerHello is encrypted; in TLS 1.2 those after the
+// ChangeCipherSpec, which in practice means after the handshake.
+bool alert_encrypted_on_wire(const SSL* ssl) {
+    return SSL_version(ssl) == TLS1_3_VERSION || SSL_is_init_finished(ssl);
+}
+
+void on_message(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
+    if (content_type != SSL3_RT_ALERT || len != 2) return;
+    TlsLegHooks* hooks = hooks_of(ssl);
+    if (!hooks) return;
+    const auto* b = static_cast<const unsigned char*>(buf);
+    const bool received = write_p == 0;
+    if (received && b[1] == SSL_AD_CLOSE_NOTIFY) hooks->close_notify_received = true;
+    if (received && b[0] == SSL3_AL_FATAL) hooks->fatal_alert_received = b[1];
+    if (!hooks->recorder || !alert_encrypted_on_wire(ssl)) return;  // the decoder saw it in clear
+    const auto dir = received ? hooks->peer_dir : decoder::reverse(hooks->peer_dir);
+    hooks->recorder->payload(dir, decoder::TlsAlert{decoder::tls::alert_level_name(b[0]),
+                                                    decoder::tls::alert_description_name(b[1]),
+                                                    false});
+}
+
+int on_client_hello(SSL* ssl, int* alert, void*) {
+    const TlsLegHooks* hooks = hooks_of(ssl);
+    if (!hooks || !hooks->refuse_with_alert) return SSL_CLIENT_HELLO_SUCCESS;
+    *alert = *hooks->refuse_with_alert;
+    return SSL_CLIENT_HELLO_ERROR;
+}
+
+}  // namespace
+
+void attach_hooks(SSL* ssl, TlsLegHooks* hooks) { SSL_set_ex_data(ssl, hooks_index(), hooks); }
+
+TlsLegHooks* hooks_of(const SSL* ssl) {
+    return static_cast<TlsLegHooks*>(SSL_get_ex_data(ssl, hooks_index()));
+}
+
+void install_hooks(SSL_CTX* ctx) {
+    hooks_index();
+    SSL_CTX_set_msg_callback(ctx, on_message);
+    SSL_CTX_set_client_hello_cb(ctx, on_client_hello, nullptr);
+}
+
+}  // namespace proxy

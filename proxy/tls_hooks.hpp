@@ -1,0 +1,32 @@
+// What the relay learns from inside OpenSSL about one TLS leg: alerts sent and received
+// (with their names, also when they were encrypted on the wire) and the alert with which the
+// client-facing handshake must fail to mirror an upstream refusal. Attached per SSL object.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <openssl/ssl.h>
+
+#include "decoder/events.hpp"
+
+namespace proxy {
+
+class LegRecorder;
+
+struct TlsLegHooks {
+    LegRecorder* recorder = nullptr;
+    decoder::Dir peer_dir = decoder::Dir::ClientToServer;  // direction of the peer's bytes
+    bool close_notify_received = false;
+    std::optional<std::uint8_t> fatal_alert_received;  // alert description code
+    // Client-facing leg: refuse the ClientHello with this alert (upstream refused us).
+    std::optional<std::uint8_t> refuse_with_alert;
+};
+
+// Stores `hooks` in the SSL object; the callbacks installed by install_hooks find it there.
+void attach_hooks(SSL* ssl, TlsLegHooks* hooks);
+TlsLegHooks* hooks_of(const SSL* ssl);
+
+// Message callback (alerts) and client hello callback (refuse_with_alert) on a context.
+void install_hooks(SSL_CTX* ctx);
+
+}  // namespace proxy

@@ -1,0 +1,23 @@
+// Closing one side of a relay leg the way the other side closed: a bare FIN as a bare FIN
+// (shutdown of the send direction, the socket stays open to read the answer) and an RST as
+// an RST (SO_LINGER 0, then close). Each also tells the leg's decoder what siptap sent.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "decoder/events.hpp"
+#include "proxy/tapped_socket.hpp"
+
+namespace proxy {
+
+enum class PeerClose { Fin, Rst, CloseNotify, Alert, Aborted, HandshakeFailed };
+const char* to_string(PeerClose);
+
+void send_fin(TappedSocket& to) noexcept;
+void send_rst(TappedSocket& to) noexcept;
+
+// Reads `from` (the bytes still reach the decoder) until its TCP connection ends, then
+// closes `to` the same way. Returns Fin, Rst or Aborted.
+boost::asio::awaitable<PeerClose> mirror_transport_close(TappedSocket& from, TappedSocket& to);
+
+}  // namespace proxy

@@ -1,0 +1,56 @@
+// Real peers for the relay tests: a throwaway directory with a PKI generated at run time,
+// child processes (openssl s_server/s_client, siptap) killed at the end, ephemeral ports and
+// deadline-bounded waits. Only 127.0.0.1.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace proxy_test {
+
+using namespace std::chrono_literals;
+
+struct TempDir {
+    TempDir();
+    ~TempDir();
+    std::filesystem::path path;
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+// Runs `sh -c command` in its own process group; the destructor kills the whole group.
+class Spawned {
+public:
+    explicit Spawned(const std::string& command);
+    ~Spawned();
+    Spawned(const Spawned&) = delete;
+    Spawned& operator=(const Spawned&) = delete;
+    void kill(int signal);  // to the process group
+    bool wait_exit(std::chrono::milliseconds timeout);  // true once it has exited
+
+private:
+    pid_t pid_ = -1;
+    bool exited_ = false;
+};
+
+// CA, lync (CN=lync01.contoso.com), um (CN=um01.contoso.com), umwild (CN=*.contoso.com),
+// siptap (CN=siptap.test): <name>.pem / <name>.key in dir.
+void make_pki(const TempDir& dir);
+
+std::uint16_t free_port();
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+bool port_open(std::uint16_t port);
+std::uintmax_t file_size(const std::string& path);
+std::string sha256_of_file(const std::string& path);
+std::string read_file(const std::string& path);
+
+// The JSON lines siptap wrote so far (incomplete last line skipped).
+std::vector<nlohmann::json> read_events(const std::string& path);
+
+}  // namespace proxy_test
