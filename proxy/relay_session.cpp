@@ -125,12 +125,12 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
     auto [cec, ignored] = co_await asio::async_connect(upstream_socket, s.shared.upstream, kTuple);
     if (cec) {
         // Without siptap the client's connection attempt would have failed the same way.
-        if (cec == asio::error::connection_refused) send_rst(client);
-        else send_fin(client);
         client_leg.payload(Dir::ServerToClient,
                            decoder::Notice{"relay-error", "cannot connect to the upstream " +
                                                               s.shared.config.upstream.host + ": " +
                                                               cec.message()});
+        if (cec == asio::error::connection_refused) send_rst(client);
+        else send_fin(client);
         s.end();
         co_return;
     }
