@@ -128,7 +128,7 @@ bool link_type_supported(int link_type) {
 std::string link_type_name(int link_type) {
     const char* name = pcap_datalink_val_to_name(link_type);
     const char* description = pcap_datalink_val_to_description(link_type);
-    if (name == nullptr) return "DLT " + std::to_string(link_type);
+    if (name == nullptr) return std::to_string(link_type);
     std::string out = std::string(name) + " (" + std::to_string(link_type);
     if (description != nullptr) out += ", " + std::string(description);
     return out + ")";

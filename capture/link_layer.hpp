@@ -29,7 +29,7 @@ inline constexpr int max_vlan_depth = 8;
 // True for the link types decode_link understands (see link_layer.cpp for the list).
 bool link_type_supported(int link_type);
 
-// "EN10MB (Ethernet)", or "DLT 147" for unnamed types; for error messages.
+// "EN10MB (1, Ethernet)", or just the number for types libpcap has no name for.
 std::string link_type_name(int link_type);
 
 LinkResult decode_link(int link_type, std::span<const std::byte> frame);

@@ -12,31 +12,37 @@ using decoder::Micros;
 PacketProcessor::PacketProcessor(decoder::EventBus& bus, FlowFactory& flows, ProcessorOptions options)
     : bus_(bus), table_(flows, options.flows), defrag_(options.defrag) {}
 
+void PacketProcessor::begin_input(std::string label) {
+    label_ = std::move(label);
+    frame_no_ = 0;
+}
+
 void PacketProcessor::on_packet(const RawPacket& packet) noexcept {
     try {
         process(packet);
     } catch (const std::exception& e) {
         // Only allocation can throw here; one bad packet must not end the run.
-        bad(stats_.packets, "internal-error", std::string("could not process: ") + e.what(), packet.ts);
+        bad(frame_no_, "internal-error", std::string("could not process: ") + e.what(), packet.ts);
     }
 }
 
 void PacketProcessor::process(const RawPacket& packet) {
     ++stats_.packets;
+    ++frame_no_;
     stats_.bytes += packet.data.size();
     last_ts_ = packet.ts;
     housekeeping(packet.ts);
 
     const LinkResult link = decode_link(packet.link_type, packet.data);
     if (link.verdict == Verdict::Other) return other(link.category);
-    if (link.verdict == Verdict::Bad) return bad(stats_.packets, link.category, link.reason, packet.ts);
+    if (link.verdict == Verdict::Bad) return bad(frame_no_, link.category, link.reason, packet.ts);
 
     // The link header can be cut by the snaplen too, but then the IP header is missing
     // and decoding reports it; only IP lengths beyond the capture need to know.
     const bool snapped = packet.orig_len > packet.data.size();
     const IpResult ip = decode_ip(link.proto, link.payload, snapped);
     if (ip.verdict == Verdict::Other) return other(ip.category);
-    if (ip.verdict == Verdict::Bad) return bad(stats_.packets, ip.category, ip.reason, packet.ts);
+    if (ip.verdict == Verdict::Bad) return bad(frame_no_, ip.category, ip.reason, packet.ts);
     process_ip(ip.packet, packet.ts);
 }
 
@@ -49,11 +55,11 @@ void PacketProcessor::process_ip(IpPacket ip, Micros ts) {
 // True when `ip` now holds a whole datagram (its payload pointing into `storage`).
 bool PacketProcessor::defragment(IpPacket& ip, std::vector<std::byte>& storage, Micros ts) {
     ++stats_.fragments;
-    DefragResult r = defrag_.add(ip, ts, stats_.packets);
+    DefragResult r = defrag_.add(ip, ts, frame_no_);
     report_abandoned(ts);  // adding may have evicted an older datagram
     if (r.status == DefragStatus::Incomplete) return false;
     if (r.status == DefragStatus::Bad) {
-        bad(stats_.packets, "bad-fragment", r.reason, ts, &ip);
+        bad(frame_no_, "bad-fragment", r.reason, ts, &ip);
         return false;
     }
     ++stats_.reassembled;
@@ -66,7 +72,7 @@ bool PacketProcessor::defragment(IpPacket& ip, std::vector<std::byte>& storage, 
     // IPv6: more extension headers may follow the Fragment header.
     const IpResult up = ipv6_upper_layer(ip, ip.protocol, storage);
     if (up.verdict == Verdict::Other) other(up.category);
-    if (up.verdict == Verdict::Bad) bad(stats_.packets, up.category, up.reason, ts, &ip);
+    if (up.verdict == Verdict::Bad) bad(frame_no_, up.category, up.reason, ts, &ip);
     if (up.verdict != Verdict::Ok) return false;
     ip = up.packet;
     return true;
@@ -75,12 +81,12 @@ bool PacketProcessor::defragment(IpPacket& ip, std::vector<std::byte>& storage, 
 void PacketProcessor::process_transport(const IpPacket& ip, Micros ts) {
     if (ip.protocol == ip_proto_udp) {
         const TransportResult udp = decode_udp(ip.payload, ip.missing);
-        if (udp.verdict != Verdict::Ok) return bad(stats_.packets, udp.category, udp.reason, ts, &ip);
+        if (udp.verdict != Verdict::Ok) return bad(frame_no_, udp.category, udp.reason, ts, &ip);
         ++stats_.udp_datagrams;
         table_.on_udp({ip.src, ip.dst, udp.src_port, udp.dst_port}, udp.segment.payload, ts);
     } else if (ip.protocol == ip_proto_tcp) {
         const TransportResult tcp = decode_tcp(ip.payload, ip.missing);
-        if (tcp.verdict != Verdict::Ok) return bad(stats_.packets, tcp.category, tcp.reason, ts, &ip);
+        if (tcp.verdict != Verdict::Ok) return bad(frame_no_, tcp.category, tcp.reason, ts, &ip);
         ++stats_.tcp_segments;
         table_.on_tcp({ip.src, ip.dst, tcp.src_port, tcp.dst_port}, tcp.segment, ts);
     } else {
@@ -103,7 +109,7 @@ void PacketProcessor::report_abandoned(Micros ts) {
     }
 }
 
-void PacketProcessor::bad(std::uint64_t packet_no, const char* category, const std::string& reason, Micros ts,
+void PacketProcessor::bad(std::uint64_t frame_no, const char* category, const std::string& reason, Micros ts,
                           const IpPacket* ip) {
     ++stats_.bad_packets;
     ++stats_.bad_by_reason[category];
@@ -115,7 +121,8 @@ void PacketProcessor::bad(std::uint64_t packet_no, const char* category, const s
         event.dst = {ip->dst.to_string(), 0};
         event.transport = ip->protocol == ip_proto_udp ? decoder::Transport::Udp : decoder::Transport::Tcp;
     }
-    event.payload = decoder::Notice{"packet-error", "packet " + std::to_string(packet_no) + ": " + reason};
+    std::string where = label_.empty() ? "packet " : label_ + " packet ";
+    event.payload = decoder::Notice{"packet-error", where + std::to_string(frame_no) + ": " + reason};
     bus_.emit(std::move(event));
 }
 

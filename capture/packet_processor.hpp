@@ -6,6 +6,7 @@
 // Typical use (file or live):
 //     capture::ConnectionFlowFactory flows(bus);
 //     capture::PacketProcessor processor(bus, flows);
+//     processor.begin_input(name);   // optional; per file when reading several
 //     ... processor.on_packet(packet) per frame ...
 //     processor.finish(processor.last_ts());
 #pragma once
@@ -45,6 +46,11 @@ class PacketProcessor : public PacketHandler {
 public:
     PacketProcessor(decoder::EventBus& bus, FlowFactory& flows, ProcessorOptions options = {});
 
+    // A new file starts: frame numbers in notices restart at 1 and, when `label` is not
+    // empty, notices read "<label> packet N: ..." so they point into the right file.
+    // Connections and fragments carry on (split or rotated captures continue each other).
+    void begin_input(std::string label);
+
     void on_packet(const RawPacket& packet) noexcept override;
     // End of input: incomplete fragments are reported, then every open connection gets
     // finish(CaptureEnd) in id order. Call once, with the last packet's time.
@@ -61,7 +67,7 @@ private:
     void process_transport(const IpPacket& ip, decoder::Micros ts);
     void housekeeping(decoder::Micros ts);
     void report_abandoned(decoder::Micros ts);
-    void bad(std::uint64_t packet_no, const char* category, const std::string& reason, decoder::Micros ts,
+    void bad(std::uint64_t frame_no, const char* category, const std::string& reason, decoder::Micros ts,
              const IpPacket* ip = nullptr);
     void other(const char* category);
 
@@ -69,6 +75,8 @@ private:
     FlowTable table_;
     Ipv4Defragmenter defrag_;
     Stats stats_;
+    std::string label_;
+    std::uint64_t frame_no_ = 0;  // within the current input
     decoder::Micros last_ts_ = 0;
     decoder::Micros last_expiry_ = 0;
     bool finished_ = false;

@@ -2,19 +2,38 @@
 
 #include <pcap/pcap.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "capture/link_layer.hpp"
 
 namespace capture {
 
+namespace {
+
+// libpcap's message, without the file name it sometimes puts first (we add our own), and
+// in plain words for the one case it words obscurely.
+std::string open_problem(const std::string& path, const char* errbuf) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 && !ec)
+        return "the file is empty, not a capture";
+    std::string text = errbuf;
+    if (text.compare(0, path.size() + 2, path + ": ") == 0) text.erase(0, path.size() + 2);
+    return text;
+}
+
+}  // namespace
+
 PcapFileReader::PcapFileReader(std::string path) : path_(std::move(path)) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     handle_ = pcap_open_offline_with_tstamp_precision(path_.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-    if (handle_ == nullptr) throw InputError(path_ + ": cannot read capture: " + errbuf);
+    if (handle_ == nullptr) throw InputError(path_ + ": cannot read capture: " + open_problem(path_, errbuf));
     link_type_ = pcap_datalink(handle_);
     if (!link_type_supported(link_type_)) {
         pcap_close(handle_);
         handle_ = nullptr;
-        throw InputError(path_ + ": unsupported link type " + link_type_name(link_type_));
+        throw InputError(path_ + ": unsupported link type " + link_type_name(link_type_) +
+                         " (siptap reads Ethernet, Linux cooked v1/v2, raw IP and BSD loopback captures)");
     }
 }
 

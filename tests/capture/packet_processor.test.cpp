@@ -233,3 +233,14 @@ TEST_CASE("PacketProcessor turns TCP bytes cut by the snaplen into a gap", "[cap
     CHECK(rig.flow(1).log == Lines{"c data 12", "c gap 10", "c data 4", "finish capture_end @3"});
     CHECK(rig.processor.stats().bad_packets == 0);
 }
+
+TEST_CASE("PacketProcessor numbers packets per input when told where one begins", "[capture]") {
+    Rig rig;
+    rig.feed_frame(bytes("junk"), 1);
+    rig.processor.begin_input("second.pcap");
+    rig.feed(udp4("10.0.0.1", 5060, "10.0.0.2", 5060, "ok"), 2);
+    rig.feed_frame(bytes("junk"), 3);
+    CHECK(rig.events.notices() == Lines{"packet 1: truncated Ethernet header: 4 of 14 bytes",
+                                        "second.pcap packet 2: truncated Ethernet header: 4 of 14 bytes"});
+    CHECK(rig.processor.stats().packets == 3);
+}
