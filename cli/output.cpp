@@ -1,14 +1,30 @@
 #include "cli/output.hpp"
 
+#include <cstdlib>
 #include <iostream>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "decoder/diagnoser.hpp"
 #include "decoder/json_sink.hpp"
+#include "decoder/ladder_sink.hpp"
+#include "decoder/summary_sink.hpp"
 #include "decoder/text_sink.hpp"
 
 namespace cli {
+
+namespace {
+
+// The terminal's width when stdout is one, else $COLUMNS, else 100.
+int output_width() {
+    winsize ws{};
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (const char* c = std::getenv("COLUMNS"); c && std::atoi(c) > 0) return std::atoi(c);
+    return 100;
+}
+
+}  // namespace
 
 class Pipeline::ErrorCounter : public decoder::EventSink {
 public:
@@ -22,6 +38,12 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_flag("--json", options.json, "JSON lines, one event per line (SPEC.md contract)");
     command.add_flag("--no-color", options.no_color, "No colour even on a terminal");
     command.add_flag("--no-summary", options.no_summary, "No per-connection summary at the end");
+    command.add_flag("--ladder", options.ladder,
+                     "Sequence diagram per connection (drawn when it closes): TCP connect, TLS steps, "
+                     "certificates, SIP messages, who hung up and how, then the findings");
+    command.add_option("--html", options.html,
+                       "Write one self-contained HTML report: findings linked to their evidence, ladder, "
+                       "certificate cards, every SIP message with its raw text");
     command.add_option("--expect-peer", options.expect_peer,
                        "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
@@ -36,9 +58,18 @@ Pipeline::Pipeline(const OutputOptions& options) {
     sinks_.push_back(std::move(counter));
     if (options.json) {
         sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout));
+    } else if (options.ladder) {
+        const bool color = !options.no_color && isatty(STDOUT_FILENO);
+        sinks_.push_back(std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color}));
     } else {
         const bool color = !options.no_color && isatty(STDOUT_FILENO);
         sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color));
+        if (!options.no_summary) sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color));
+    }
+    if (!options.html.empty()) {
+        auto html = std::make_unique<decoder::HtmlReportSink>(options.html);
+        html_ = html.get();
+        sinks_.push_back(std::move(html));
     }
     for (auto& s : sinks_) bus_.add_sink(*s);
 }
@@ -48,6 +79,10 @@ Pipeline::~Pipeline() = default;
 int Pipeline::finish() {
     bus_.end();
     std::cout.flush();
+    if (html_ && !html_->error().empty()) {
+        std::cerr << "siptap: " << html_->error() << '\n';
+        return kExitUsage;
+    }
     return errors_->errors > 0 ? kExitFindings : kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decoder/event_bus.hpp"
+#include "decoder/html_report.hpp"
 
 namespace cli {
 
@@ -15,6 +16,8 @@ struct OutputOptions {
     bool json = false;
     bool no_color = false;
     bool no_summary = false;
+    bool ladder = false;      // sequence diagram instead of event lines
+    std::string html;         // write a self-contained HTML report here
     std::string expect_peer;  // FQDN the peer's certificate CN must equal
     std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
 };
@@ -36,6 +39,7 @@ private:
     std::vector<std::unique_ptr<decoder::EventSink>> sinks_;
     class ErrorCounter;
     ErrorCounter* errors_ = nullptr;
+    decoder::HtmlReportSink* html_ = nullptr;
 };
 
 }  // namespace cli

@@ -1,4 +1,5 @@
 // `siptap read FILE...`: replays pcap/pcapng captures through the decoder and the sinks.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -27,33 +28,59 @@ std::string bad_packet_line(const capture::Stats& stats) {
            " skipped (" + reasons + ")";
 }
 
-int run_read(const ReadOptions& options) {
-    Pipeline pipeline(options.output);
-    capture::ConnectionFlowFactory flows(pipeline.bus());
-    capture::PacketProcessor processor(pipeline.bus(), flows);
-    bool input_error = false;
-    for (const auto& file : options.files) {
-        try {
-            capture::PcapFileReader reader(file);
-            const auto bad_before = processor.stats().bad_packets;
-            const auto result = reader.read_all(processor);
-            if (result.error) {
-                std::cerr << "siptap: " << *result.error << '\n';
-                input_error = true;
-            }
-            if (processor.stats().bad_packets > bad_before)
-                std::cerr << "siptap: " << file << ": "
-                          << processor.stats().bad_packets - bad_before << " bad packets skipped\n";
-        } catch (const capture::InputError& e) {
-            std::cerr << "siptap: " << e.what() << '\n';
-            input_error = true;
+// Each file is its own capture (the same 5-tuple in two files is two connections), but
+// connection ids stay unique across the run: the flow table numbers from 1 per file.
+class RunWideIds : public capture::FlowFactory {
+public:
+    explicit RunWideIds(decoder::EventBus& bus) : inner_(bus) {}
+    std::unique_ptr<capture::Flow> open(const capture::FlowInfo& info) override {
+        auto shifted = info;
+        shifted.id += offset_;
+        last_ = std::max(last_, shifted.id);
+        return inner_.open(shifted);
+    }
+    void next_file() { offset_ = last_; }
+
+private:
+    capture::ConnectionFlowFactory inner_;
+    std::uint64_t offset_ = 0, last_ = 0;
+};
+
+// Reads one file to its end; returns false when the file could not be read completely.
+bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flows, capture::Stats& total) {
+    bool complete = true;
+    capture::PacketProcessor processor(bus, flows);
+    try {
+        capture::PcapFileReader reader(file);
+        const auto result = reader.read_all(processor);
+        if (result.error) {
+            std::cerr << "siptap: " << *result.error << '\n';
+            complete = false;
         }
+    } catch (const capture::InputError& e) {
+        std::cerr << "siptap: " << e.what() << '\n';
+        complete = false;
     }
     processor.finish(processor.last_ts());
-    const int rc = pipeline.finish();
     const auto& stats = processor.stats();
-    std::cerr << "siptap: " << stats.packets << " packets, " << processor.flow_stats().connections
-              << " flows" << (stats.bad_packets ? ", " + bad_packet_line(stats) : "") << '\n';
+    if (stats.bad_packets) std::cerr << "siptap: " << file << ": " << bad_packet_line(stats) << '\n';
+    total.packets += stats.packets;
+    total.bad_packets += stats.bad_packets;
+    return complete;
+}
+
+int run_read(const ReadOptions& options) {
+    Pipeline pipeline(options.output);
+    RunWideIds flows(pipeline.bus());
+    capture::Stats total;
+    bool input_error = false;
+    for (const auto& file : options.files) {
+        input_error |= !read_file(file, pipeline.bus(), flows, total);
+        flows.next_file();
+    }
+    const int rc = pipeline.finish();
+    std::cerr << "siptap: " << options.files.size() << " file" << (options.files.size() == 1 ? "" : "s") << ", "
+              << total.packets << " packets, " << total.bad_packets << " bad\n";
     return input_error ? kExitUsage : rc;
 }
 

@@ -103,7 +103,9 @@ void Connection::on_plaintext(Dir dir, std::span<const std::byte> data, Micros t
 void Connection::on_payload(Dir dir, Payload payload, Micros ts) noexcept {
     if (closed_) return;
     try {
-        if (impl_->content == Content::Unknown || impl_->content == Content::Other)
+        // A fact about TLS makes this a TLS connection; a relay's notice about a plain one does not.
+        const bool tls_fact = !std::holds_alternative<Notice>(payload);
+        if (tls_fact && (impl_->content == Content::Unknown || impl_->content == Content::Other))
             impl_->content = Content::Tls;
         ensure_open();
         impl_->scratch.push_back(std::move(payload));
@@ -174,7 +176,8 @@ void Connection::on_gap(Dir dir, std::uint64_t bytes, Micros ts) noexcept {
         ensure_open();
         auto& out = impl_->scratch;
         out.emplace_back(Notice{"gap", std::to_string(bytes) + " bytes missing from the " +
-                                           to_string(sender_side(dir)) + "'s stream"});
+                                           to_string(sender_side(dir)) +
+                                           "'s stream; that direction is no longer decoded"});
         if (impl_->content == Content::Tls) impl_->tls->gap(dir);
         else if (impl_->content == Content::Sip) impl_->sip[index(dir)].gap(out);
         else impl_->content = Content::Other;  // cannot tell what it was any more

@@ -32,8 +32,15 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
                                 ts, sender_side(dir)};
         }
     } else if (const auto* alert = std::get_if<TlsAlert>(&payload)) {
-        if (alert->description == "close_notify") close_notify_[i] = true;
-        else if (alert->level == "fatal") fatal_alert_[i] = alert->description;
+        // A close_notify or a fatal alert is where that side ended the connection, even if
+        // the other side's FIN reaches the wire first.
+        if (alert->description == "close_notify") {
+            close_notify_[i] = true;
+            mark_close(dir, CloseHow::CloseNotify, ts);
+        } else if (alert->level == "fatal") {
+            fatal_alert_[i] = alert->description;
+            mark_close(dir, CloseHow::Alert, ts);
+        }
     }
 }
 

@@ -86,9 +86,13 @@ void SipStream::feed(std::span<const std::byte> data, std::vector<Payload>& out)
 void SipStream::gap(std::vector<Payload>& out) noexcept {
     if (stopped_) return;
     try {
-        stop("gap", "bytes missing from the stream; SIP decoding of this direction stops"
-                    + (buffer_.empty() ? std::string() : " (" + std::to_string(buffer_.size()) +
-                                                             " bytes of an unfinished message lost)"),
+        // The connection reports the gap itself; here only what it costs this stream.
+        if (buffer_.empty()) {
+            stopped_ = true;
+            return;
+        }
+        stop("sip-error", "SIP decoding of this direction stops at the gap; " +
+                              std::to_string(buffer_.size()) + " bytes of an unfinished message are lost",
              out);
     } catch (...) {
         stopped_ = true;

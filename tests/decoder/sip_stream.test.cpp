@@ -85,6 +85,13 @@ TEST_CASE("[sip] stream errors stop the direction with one notice", "[sip]") {
         s.feed(bytes("OPTIONS sip:x SIP/2.0\r\n"), out);
         s.gap(out);
         REQUIRE(out.size() == 1);
-        CHECK(std::get<Notice>(out[0]).what == "gap");
+        CHECK(std::get<Notice>(out[0]).message ==
+              "SIP decoding of this direction stops at the gap; 23 bytes of an unfinished message are lost");
+        s.feed(bytes("OPTIONS sip:x SIP/2.0\r\n\r\n"), out);
+        CHECK(out.size() == 1);
+        SipStream clean;
+        clean.gap(out);  // nothing buffered: the connection's own gap notice says it all
+        CHECK(out.size() == 1);
+        CHECK(clean.stopped());
     }
 }

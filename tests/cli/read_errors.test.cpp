@@ -1,0 +1,66 @@
+// Bad input: a one-line error naming the file and the problem, exit code 2, never a crash;
+// a bad packet is skipped, reported and counted while the run goes on.
+#include <catch2/catch.hpp>
+
+#include "capture_run_support.hpp"
+
+namespace {
+
+std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("[read] unusable inputs exit 2 with one line naming the file", "[read]") {
+    using Row = std::tuple<std::string, std::string>;
+    auto [file, problem] = GENERATE(table<std::string, std::string>({
+        Row{"does-not-exist.pcap", "No such file"},
+        Row{"bad/not-a-capture.pcap", "unknown file format"},
+        Row{"bad/unknown-linktype.pcap", "147"},
+    }));
+    CAPTURE(file);
+    const auto r = test::run_siptap({"read", "--no-color", test::pcap(file)});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(file) && Catch::Contains(problem, Catch::CaseSensitive::No));
+    CHECK(r.out.empty());
+}
+
+TEST_CASE("[read] a truncated capture: events up to the damage, then exit 2", "[read]") {
+    const auto r = test::run_siptap({"read", "--json", test::pcap("bad/truncated.pcap")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("bad/truncated.pcap"));
+    CHECK_THAT(r.out, Catch::Contains("\"method\":\"INVITE\""));
+    CHECK_THAT(r.out, Catch::Contains("\"status\":180"));
+}
+
+TEST_CASE("[read] bad packets are skipped, reported and counted", "[read]") {
+    const auto r = test::run_siptap({"read", "--json", test::pcap("bad/bad-packets.pcap")});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("2 bad packets skipped"));
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') > 0);
+    std::size_t notices = 0, sip = 0;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        notices += line.find("\"event\":\"notice\"") != std::string::npos;
+        sip += line.find("\"event\":\"sip\"") != std::string::npos;
+    }
+    CHECK(notices == 2);
+    CHECK(sip == 4);
+}
+
+TEST_CASE("[read] an empty capture and several files in one run", "[read]") {
+    auto r = test::run_siptap({"read", test::pcap("bad/empty.pcap")});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.empty());
+    r = test::run_siptap({"read", "--json", test::pcap("sip-udp-call.pcap"), test::pcap("sip-vlan.pcap"),
+                          test::pcap("bad/not-a-capture.pcap")});
+    CHECK(r.exit_code == 2);  // the bad one is named, the good ones are still read
+    CHECK_THAT(r.out, Catch::Contains("\"conn\":3"));
+    CHECK(count_lines(r.err) >= 1);
+}
+
+TEST_CASE("[read] exit code 1 when a finding of severity error exists", "[read]") {
+    CHECK(test::run_siptap({"read", test::pcap("tls-wildcard-incident.pcapng")}).exit_code == 1);
+    CHECK(test::run_siptap({"read", test::pcap("tls-good.pcapng")}).exit_code == 0);
+    CHECK(test::run_siptap({"read"}).exit_code == 2);
+    CHECK(test::run_siptap({"bogus"}).exit_code == 2);
+}
