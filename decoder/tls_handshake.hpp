@@ -1,0 +1,35 @@
+// Decoders for the bodies of plaintext TLS handshake messages (SSL 3.0 .. TLS 1.3): each
+// checks every length against the body and returns Error with the field that does not fit.
+// Results copy names out (they become event fields); certificate lists are views.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "decoder/events.hpp"
+#include "decoder/tls_records.hpp"
+
+namespace decoder::tls {
+
+// type client_hello; version = highest of legacy_version and supported_versions; sni, alpn
+// (comma-joined), supported_versions, signature_algorithms, ciphers (GREASE values left out).
+ParseResult<TlsMessage> decode_client_hello(Bytes body) noexcept;
+
+struct ServerHello {
+    TlsMessage message;            // server_hello or hello_retry_request; version, cipher, alpn
+    std::uint16_t version = 0;     // negotiated: supported_versions extension, else legacy
+    bool hello_retry = false;      // TLS 1.3 HelloRetryRequest (special random)
+};
+ParseResult<ServerHello> decode_server_hello(Bytes body) noexcept;
+
+// TLS 1.3 form (context + extensions) or the older form (types, TLS 1.2 signature
+// algorithms, CA names); fills signature_algorithms and ca_names.
+ParseResult<TlsMessage> decode_certificate_request(Bytes body, std::uint16_t version) noexcept;
+
+// The DER of each certificate, leaf first (TLS 1.3 entries carry extensions, skipped here).
+ParseResult<std::vector<Bytes>> decode_certificate_list(Bytes body, std::uint16_t version) noexcept;
+
+// TLS 1.2+: the signature scheme used (one entry in signature_algorithms).
+ParseResult<TlsMessage> decode_certificate_verify(Bytes body, std::uint16_t version) noexcept;
+
+}  // namespace decoder::tls
