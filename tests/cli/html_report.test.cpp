@@ -1,0 +1,127 @@
+// `siptap read --html`: the report's structure (findings linked to evidence that exists,
+// nothing external, wire text escaped) and, when Debian's chromium is installed, that it
+// renders headless with the findings in the DOM; the screenshot is kept as an artifact.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "views_support.hpp"
+
+namespace {
+
+using views_test::quote;
+
+// The report for the incident capture and the plaintext 504 capture (SIP with <sip:...>).
+std::string write_report(const std::string& name) {
+    const auto out = views_test::artifact_dir() + "/" + name;
+    std::filesystem::remove(out);
+    const auto run = views_test::run(quote(SIPTAP_BINARY) + " read --html " + quote(out) + " " +
+                                     quote(SIPTAP_PCAP_DIR "/tls-wildcard-incident.pcapng") + " " +
+                                     quote(SIPTAP_PCAP_DIR "/sip-options-504-ms-diagnostics.pcap") +
+                                     " >/dev/null 2>&1");
+    REQUIRE(run.exit_code == 1);  // error findings
+    return out;
+}
+
+std::multiset<std::string> matches(const std::string& text, const std::regex& re) {
+    std::multiset<std::string> out;
+    for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) out.insert((*it)[1].str());
+    return out;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("[html] report structure for the incident", "[html]") {
+    const auto html = views_test::slurp(write_report("incident-report.html"));
+    REQUIRE(html.rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(html.find("</html>") != std::string::npos);
+
+    SECTION("findings come first and link to evidence that exists, ids are unique") {
+        const auto findings = html.find("id=\"findings\"");
+        REQUIRE(findings != std::string::npos);
+        CHECK(findings < html.find("class=\"conn\""));
+        for (const char* code : {"wildcard-subject-cn", "closed-after-request", "ms-diagnostics", "san-ignored-by-lync"}) {
+            CAPTURE(code);
+            CHECK(html.find("<code>" + std::string(code) + "</code>") != std::string::npos);
+        }
+        const auto ids = matches(html, std::regex(R"re(\bid="([^"]+)")re"));
+        for (const auto& id : ids) {
+            CAPTURE(id);
+            CHECK(ids.count(id) == 1);
+        }
+        const auto links = matches(html, std::regex(R"re(href="#([^"]+)")re"));
+        CHECK(links.size() > 10);
+        for (const auto& link : links) {
+            CAPTURE(link);
+            CHECK(ids.count(link) == 1);
+        }
+        const auto evidence = matches(html, std::regex(R"re(class="evidence">Evidence: <a href="#([^"]+)")re"));
+        CHECK(evidence.size() >= 4);
+    }
+    SECTION("self-contained: nothing fetched from anywhere") {
+        CHECK(html.find("http:") == std::string::npos);
+        CHECK(html.find("https:") == std::string::npos);
+        CHECK(html.find("src=") == std::string::npos);
+        CHECK(html.find("<link") == std::string::npos);
+        CHECK(html.find("@import") == std::string::npos);
+        CHECK(html.find("<style>") != std::string::npos);
+        CHECK(html.find("<svg class=\"ladder\"") != std::string::npos);
+    }
+    SECTION("text from the wire is escaped; each SIP message expands to its raw text") {
+        CHECK(html.find("<sip:") == std::string::npos);
+        CHECK(html.find("&lt;sip:exch01.contoso.com") != std::string::npos);
+        CHECK(count(html, "<details class=\"sip\">") == 2);
+        CHECK(html.find("USER-AGENT: RTCC/4.0.0.0 MSExchangeUM/14.0") != std::string::npos);
+        CHECK(html.find("ms-diagnostics: 1010;reason=&quot;Certificate trust") != std::string::npos);
+    }
+    SECTION("the wildcard certificate card shows the problem") {
+        const auto card = html.find("<div class=\"card bad\"");
+        REQUIRE(card != std::string::npos);
+        const auto end = html.find("</div>", card);
+        const auto body = html.substr(card, end - card);
+        CHECK(body.find("client certificate #0") != std::string::npos);
+        CHECK(body.find("<dd class=\"hl\">*.contoso.com</dd>") != std::string::npos);
+        CHECK(body.find("exch01.contoso.com") != std::string::npos);  // the SAN that does not help
+    }
+}
+
+TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
+    const std::string chromium = "/usr/bin/chromium";
+    if (!std::filesystem::exists(chromium)) {
+        WARN("SKIPPED: " << chromium << " is not installed (apt-get install -y chromium)");
+        return;
+    }
+    const auto report = write_report("incident-report-rendered.html");
+    const auto profile = views_test::run("mktemp -d").out;
+    REQUIRE(!profile.empty());
+    const std::string flags = " --headless --no-sandbox --disable-gpu --disable-background-networking "
+                              "--disable-component-update --disable-sync --no-first-run --user-data-dir=" +
+                              quote(profile.substr(0, profile.find('\n'))) + " ";
+    const auto dom = views_test::run(chromium + flags + "--dump-dom " + quote("file://" + report) + " 2>/dev/null", 90);
+    REQUIRE(dom.exit_code == 0);
+    CHECK(dom.out.find("<code>wildcard-subject-cn</code>") != std::string::npos);
+    CHECK(dom.out.find("<code>closed-after-request</code>") != std::string::npos);
+    CHECK(dom.out.find("Connection #1") != std::string::npos);
+    CHECK(dom.out.find("<svg class=\"ladder\"") != std::string::npos);
+
+    const auto png = views_test::artifact_dir() + "/incident-report.png";
+    std::filesystem::remove(png);
+    const auto shot = views_test::run(chromium + flags + "--window-size=1100,1800 --screenshot=" + quote(png) + " " +
+                                          quote("file://" + report) + " >/dev/null 2>&1",
+                                      90);
+    CHECK(shot.exit_code == 0);
+    REQUIRE(std::filesystem::exists(png));
+    CHECK(std::filesystem::file_size(png) > 20000);  // a rendered page, not a blank one
+    WARN("screenshot kept at " << png);
+    views_test::run("rm -rf " + quote(profile.substr(0, profile.find('\n'))));
+}
