@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "decoder/ms_diagnostics_table.hpp"
+#include "decoder/text_util.hpp"
 
 namespace decoder {
 
@@ -13,12 +14,6 @@ std::string lower_fqdn(std::string_view s) {
     if (!s.empty() && s.back() == '.') s.remove_suffix(1);
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
     return out;
 }
 

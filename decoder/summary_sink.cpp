@@ -1,15 +1,11 @@
 #include "decoder/summary_sink.hpp"
 
 #include "decoder/text_sink.hpp"
+#include "decoder/text_util.hpp"
 
 namespace decoder {
 
 namespace {
-
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
 
 std::string certificate_line(const Certificate& c) {
     std::string s = std::string(to_string(c.side)) + " certificate: " + c.subject;

@@ -1,5 +1,6 @@
 // The rules that read a connection's teardown: who hung up, how, and after what.
 #include "decoder/diagnosis_rules.hpp"
+#include "decoder/text_util.hpp"
 
 namespace decoder {
 
@@ -7,12 +8,6 @@ namespace {
 
 std::string closer(const ConnClose& c) {
     return c.by->to_string() + " (" + to_string(*c.side) + ")";
-}
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-    return out;
 }
 
 std::string after_text(const ConnClose& c) {

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <sstream>
+#include "decoder/text_util.hpp"
 
 namespace decoder {
 
@@ -16,17 +17,7 @@ constexpr const char* kCyan = "\033[36m";
 constexpr const char* kDim = "\033[2m";
 constexpr const char* kBold = "\033[1m";
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-    return out;
-}
-
 std::string time_of_day(Micros ts) { return format_rfc3339(ts).substr(11, 15); }
-
-std::string plural(std::uint64_t n, const char* word) {
-    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
 
 std::string describe_tls(const TlsMessage& m) {
     std::ostringstream s;
@@ -106,9 +97,7 @@ std::string describe(const Event& e) {
         return p->encrypted ? "TLS alert (encrypted)" : "TLS alert " + p->level + " " + p->description;
     if (const auto* p = e.as<ConnClose>()) return describe_close(*p, e.transport);
     if (const auto* p = e.as<Finding>()) {
-        std::string severity = to_string(p->severity);
-        for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return severity + " " + p->code + ": " + p->message;
+        return upper(to_string(p->severity)) + " " + p->code + ": " + p->message;
     }
     const auto& n = std::get<Notice>(e.payload);
     return "! " + n.what + ": " + n.message;
