@@ -112,8 +112,8 @@ std::string certificate_note(const Certificate& c) {
 }
 
 std::string ConnectionLadder::role(int column) const {
-    if (columns_.size() != 2) return {};
-    return column == 0 ? "client" : "server";
+    if (columns_.size() != 2 || !client_column_) return {};
+    return column == *client_column_ ? "client" : "server";
 }
 
 int ConnectionLadder::column(const Endpoint& e) {
@@ -144,6 +144,7 @@ void ConnectionLadder::add(const Event& e) {
     if (!cert) chain_.reset();
     if (e.as<ConnOpen>()) {
         const auto* o = e.as<ConnOpen>();
+        client_column_ = from;
         if (e.transport == Transport::Udp) return;  // a UDP flow has no connect to draw
         push({RowKind::Connect, Tone::Muted, e.ts, from, to, o->handshake_seen ? "TCP connect" : "(already open)",
               {e.seq}});
@@ -215,6 +216,7 @@ void ConnectionLadder::add_sip(const Event& e, const SipMessage& m) {
 
 void ConnectionLadder::add_close(const Event& e, const ConnClose& c) {
     close_ = c;
+    client_column_ = column(e.src);  // conn_close runs client -> server
     if (!c.by) {
         push({RowKind::Teardown, Tone::Muted, e.ts, column(e.src), std::nullopt, teardown_label(c), {e.seq}});
         return;

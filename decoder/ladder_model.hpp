@@ -65,6 +65,7 @@ private:
     std::uint64_t conn_;
     Transport transport_ = Transport::Tcp;
     std::vector<Endpoint> columns_;
+    std::optional<int> client_column_;  // known from conn_open or conn_close
     std::vector<LadderRow> rows_;
     std::size_t dropped_ = 0;
     std::optional<std::size_t> flight_;  // index of the open TLS flight row
