@@ -66,6 +66,13 @@ Runner add_proxy_command(CLI::App& app) {
     cmd->add_option("--upstream-cert", c.upstream_facing.cert, "PEM client certificate presented to the upstream");
     cmd->add_option("--upstream-key", c.upstream_facing.key, "PEM private key of --upstream-cert");
     cmd->add_option("--upstream-p12", c.upstream_facing.p12, "PKCS#12 presented to the upstream");
+    cmd->add_option("--forge-ca", c.forge_ca.cert,
+                    "PEM CA certificate: forge each peer's certificate (subject, SANs, validity) signed by it, "
+                    "towards the other peer (replaces --cert and --upstream-cert)");
+    cmd->add_option("--forge-ca-key", c.forge_ca.key, "PEM private key of --forge-ca");
+    cmd->add_option("--trust", c.trust_file,
+                    "PEM roots an original certificate must chain to for its forgery to be signed by --forge-ca "
+                    "(others get an untrusted throwaway CA); default: the system store");
     cmd->add_option("--keylog", c.keylog_file, "Write an NSS key log of both legs (mode 0600)");
     cmd->add_option("--handshake-timeout", o->handshake_timeout_s, "Seconds allowed for both handshakes")
         ->capture_default_str();

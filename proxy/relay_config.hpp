@@ -29,6 +29,8 @@ struct RelayConfig {
     bool plain = false;             // plain TCP on both legs (SIP over TCP 5060)
     IdentityFiles client_facing;    // presented to the connecting client (UM)
     IdentityFiles upstream_facing;  // presented to the upstream (Lync) as our client certificate
+    IdentityFiles forge_ca;         // --forge-ca/--forge-ca-key: forge both legs' certificates
+    std::string trust_file;         // --trust: roots a forged original must chain to (default: system)
     std::string keylog_file;        // NSS key log of both legs, mode 0600
     std::string pcap_file;          // pcapng of the decrypted traffic
     std::chrono::milliseconds handshake_timeout{10'000};

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
@@ -37,6 +38,7 @@ struct RelayServer::Impl {
     const RelayConfig& config;
     EventGate gate;
     std::unique_ptr<KeyLog> keylog;
+    std::unique_ptr<CertForge> forge;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
     std::unique_ptr<RelayShared> shared;
     asio::io_context ioc;
@@ -57,15 +59,20 @@ struct RelayServer::Impl {
 void RelayServer::Impl::setup() {
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
     if (!config.plain) {
-        if (config.client_facing.empty())
-            throw std::runtime_error("--cert/--key or --p12 is required: the certificate siptap presents to the client (or use --plain)");
-        const Identity client_id = load_identity(config.client_facing);
-        std::optional<Identity> upstream_id;
-        if (!config.upstream_facing.empty()) upstream_id = load_identity(config.upstream_facing);
-        client_ctx = make_client_facing_context(&client_id, keylog.get());
+        if (!config.forge_ca.empty()) {
+            forge = std::make_unique<CertForge>(config.forge_ca, config.trust_file);
+        } else if (config.client_facing.empty()) {
+            throw std::runtime_error("--cert/--key, --p12 or --forge-ca/--forge-ca-key is required: the "
+                                     "certificate siptap presents to the client (or use --plain)");
+        }
+        std::optional<Identity> client_id, upstream_id;
+        if (!forge) client_id = load_identity(config.client_facing);
+        if (!forge && !config.upstream_facing.empty()) upstream_id = load_identity(config.upstream_facing);
+        client_ctx = make_client_facing_context(client_id ? &*client_id : nullptr, keylog.get());
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
     }
-    shared = std::make_unique<RelayShared>(RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), {}});
+    shared = std::make_unique<RelayShared>(
+        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), {}});
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))

@@ -5,8 +5,10 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <optional>
 
+#include "proxy/handshakes.hpp"
 #include "proxy/pump.hpp"
 #include "proxy/tls13_certificates.hpp"
 
@@ -20,7 +22,6 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::uint8_t kHandshakeFailure = 40;
 
 decoder::Endpoint endpoint_of(const tcp::endpoint& ep) {
     return {ep.address().to_string(), ep.port()};
@@ -29,6 +30,7 @@ decoder::Endpoint endpoint_of(const tcp::endpoint& ep) {
 // Shared by the relay and its watchdog, which lives as long as the relay.
 struct Session {
     RelayShared& shared;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Activity activity;
     bool handshaking = true;
     bool done = false;
@@ -49,7 +51,7 @@ struct Session {
 
 asio::awaitable<void> watchdog(Session& s) {
     const auto& cfg = s.shared.config;
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = s.started;
     while (!s.done) {
         const auto deadline = s.handshaking ? started + cfg.handshake_timeout
                                             : s.activity.last + cfg.idle_timeout;
@@ -68,8 +70,7 @@ asio::awaitable<void> relay_plain(Session& s, TappedSocket& client, TappedSocket
     co_await (pump_plain(client, upstream, s.activity) && pump_plain(upstream, client, s.activity));
 }
 
-// The upstream is asked first, so its answer (certificate accepted or refused with an alert)
-// decides how the client's handshake ends: the client sees what it would have seen.
+// Both handshakes (see handshakes.hpp for the order), then one pump per direction.
 asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocket upstream_tcp) {
     LegRecorder& client_leg = client_tcp.recorder();
     LegRecorder& upstream_leg = upstream_tcp.recorder();
@@ -77,8 +78,8 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     TlsStream upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
     s.sockets[0] = &client.next_layer().socket();
     s.sockets[1] = &upstream.next_layer().socket();
-    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, {}};
-    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, {}};
+    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, {}, {}};
+    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, {}, {}};
     attach_hooks(client.native_handle(), &client_hooks);
     attach_hooks(upstream.native_handle(), &upstream_hooks);
     const auto& host = s.shared.config.upstream.host;
@@ -86,26 +87,23 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     asio::ip::make_address(host, parse_ec);
     if (parse_ec) SSL_set_tlsext_host_name(upstream.native_handle(), host.c_str());
 
-    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
-    if (uec) {
-        client_hooks.refuse_with_alert = upstream_hooks.fatal_alert_received.value_or(kHandshakeFailure);
-        if (!upstream_hooks.fatal_alert_received) {  // upstream just hung up: so do we
-            co_await mirror_transport_close(client.next_layer(), upstream.next_layer());
-            co_return;
-        }
-    }
-    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
-    if (uec || cec) {
-        // Either side's handshake failed: mirror the transport closes that follow it.
-        if (!uec) send_fin(upstream.next_layer());
-        co_await (mirror_transport_close(upstream.next_layer(), client.next_layer()) &&
-                  mirror_transport_close(client.next_layer(), upstream.next_layer()));
-        co_return;
-    }
+    const auto deadline = s.started + s.shared.config.handshake_timeout;
+    const HandshakeOutcome hs =
+        s.shared.forge ? co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline)
+                       : co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
+    if (!hs.established) co_return;
     s.handshaking = false;
     s.activity.touch();
-    record_tls13_certificates(client.native_handle(), client_leg, Dir::ClientToServer);
-    record_tls13_certificates(upstream.native_handle(), upstream_leg, Dir::ServerToClient);
+    if (!hs.client_certs_recorded) record_tls13_certificates(client.native_handle(), client_leg, Dir::ClientToServer);
+    if (!hs.upstream_certs_recorded)
+        record_tls13_certificates(upstream.native_handle(), upstream_leg, Dir::ServerToClient);
+    if (!hs.upstream_early.empty()) {  // read while waiting for the upstream's verdict
+        const std::span early{reinterpret_cast<const std::byte*>(hs.upstream_early.data()), hs.upstream_early.size()};
+        upstream_leg.plaintext(Dir::ServerToClient, early);
+        client_leg.plaintext(Dir::ServerToClient, early);
+        auto [wec, n] = co_await asio::async_write(client, asio::buffer(hs.upstream_early), kTuple);
+        if (wec) co_return;
+    }
     co_await (pump_tls(client, upstream, client_hooks, s.activity) &&
               pump_tls(upstream, client, upstream_hooks, s.activity));
 }
@@ -152,7 +150,7 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
 }  // namespace
 
 asio::awaitable<void> run_session(tcp::socket client, RelayShared& shared) {
-    Session s{shared, {}, true, false, false, std::nullopt, {}};
+    Session s{shared, std::chrono::steady_clock::now(), {}, true, false, false, std::nullopt, {}};
     s.timer.emplace(client.get_executor());
     co_await (relay(s, std::move(client)) && watchdog(s));
 }

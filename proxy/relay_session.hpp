@@ -13,11 +13,14 @@
 
 namespace proxy {
 
+class CertForge;
+
 struct RelayShared {
     const RelayConfig& config;
     EventGate& gate;
     boost::asio::ssl::context* client_facing = nullptr;  // null with --plain
     boost::asio::ssl::context* upstream_facing = nullptr;
+    CertForge* forge = nullptr;  // --forge-ca: forged certificates on both legs
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
 };
 

@@ -10,7 +10,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstddef>
+#include <poll.h>
 #include <span>
 
 #include "proxy/leg_recorder.hpp"
@@ -51,6 +53,34 @@ public:
             token, buffers);
     }
 
+    // Synchronous reads and writes, used only while a forged handshake holds the other leg's
+    // handshake (see forged_handshake.hpp); a read waits at most until `deadline`, then fails
+    // with timed_out.
+    void set_sync_deadline(std::chrono::steady_clock::time_point deadline) { sync_deadline_ = deadline; }
+
+    template <class MutableBuffers>
+    std::size_t read_some(const MutableBuffers& bufs, boost::system::error_code& ec) {
+        using namespace std::chrono;
+        const auto left = duration_cast<milliseconds>(sync_deadline_ - steady_clock::now()).count();
+        pollfd p{socket_.native_handle(), POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
+            ec = boost::asio::error::timed_out;
+            return 0;
+        }
+        const std::size_t n = socket_.read_some(bufs, ec);
+        show(incoming_, bufs, n);
+        if (ec == boost::asio::error::eof) recorder_->fin(incoming_);
+        else if (ec == boost::asio::error::connection_reset) recorder_->rst(incoming_);
+        return n;
+    }
+
+    template <class ConstBuffers>
+    std::size_t write_some(const ConstBuffers& bufs, boost::system::error_code& ec) {
+        const std::size_t n = socket_.write_some(bufs, ec);
+        show(outgoing(), bufs, n);
+        return n;
+    }
+
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
@@ -80,6 +110,7 @@ private:
     socket_type socket_;
     LegRecorder* recorder_;
     decoder::Dir incoming_;
+    std::chrono::steady_clock::time_point sync_deadline_{};
 };
 
 }  // namespace proxy

@@ -7,9 +7,7 @@
 
 namespace proxy {
 
-namespace {
-
-void record_chain(const std::vector<X509*>& chain, LegRecorder& leg, decoder::Dir dir) {
+void record_chain(const std::vector<X509*>& chain, LegRecorder& leg, decoder::Dir dir) noexcept {
     int index = 0;
     for (X509* cert : chain) {
         unsigned char* der = nullptr;
@@ -24,8 +22,6 @@ void record_chain(const std::vector<X509*>& chain, LegRecorder& leg, decoder::Di
         else leg.payload(dir, decoder::Notice{"tls-error", "certificate: " + error});
     }
 }
-
-}  // namespace
 
 void record_tls13_certificates(SSL* ssl, LegRecorder& leg, decoder::Dir peer_dir) noexcept {
     if (SSL_version(ssl) != TLS1_3_VERSION) return;

@@ -19,8 +19,13 @@ void on_keylog_line(const SSL* ssl, const char* line) {
         log->write(line);
 }
 
-// The client's certificate is recorded, never judged: the upstream judges it.
-int accept_any_chain(X509_STORE_CTX*, void*) { return 1; }
+// The client's certificate is recorded, never judged here: the upstream judges it (with
+// forged certificates, while the client's handshake waits in this callback).
+int accept_any_chain(X509_STORE_CTX* store, void*) {
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    const TlsLegHooks* hooks = ssl ? hooks_of(ssl) : nullptr;
+    return hooks && hooks->verify_client_chain ? hooks->verify_client_chain(store) : 1;
+}
 
 void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
     install_hooks(ctx);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <openssl/ssl.h>
 
@@ -20,6 +21,9 @@ struct TlsLegHooks {
     std::optional<std::uint8_t> fatal_alert_received;  // alert description code
     // Client-facing leg: refuse the ClientHello with this alert (upstream refused us).
     std::optional<std::uint8_t> refuse_with_alert;
+    // Client-facing leg with forged certificates: judges the client's chain (1 accept, 0
+    // refuse with the X509 error set on the store context). Unset: any chain is accepted.
+    std::function<int(X509_STORE_CTX*)> verify_client_chain;
 };
 
 // Stores `hooks` in the SSL object; the callbacks installed by install_hooks find it there.

@@ -15,6 +15,7 @@ leaf() { # name cn san [days [ca]]
 }
 ca ca "Test Root CA"
 ca rogueca "Rogue CA"
+ca forgeca "siptap Forge CA"
 leaf lync lync01.contoso.com lync01.contoso.com
 leaf um um01.contoso.com um01.contoso.com
 leaf umwild '*.contoso.com' um01.contoso.com

@@ -39,9 +39,9 @@ private:
     bool exited_ = false;
 };
 
-// CA (ca), Rogue CA (rogueca), lync (CN=lync01.contoso.com), um (CN=um01.contoso.com), umwild
-// (CN=*.contoso.com), siptap (CN=siptap.test), umexpired (um01, expired), umrogue (um01 by
-// Rogue CA): <name>.pem / <name>.key in dir.
+// CAs: ca (Test Root CA), rogueca (Rogue CA), forgeca (siptap Forge CA). Leaves by ca: lync
+// (CN=lync01.contoso.com), um (CN=um01.contoso.com), umwild (CN=*.contoso.com), siptap
+// (CN=siptap.test), umexpired (um01, expired); umrogue (um01) by rogueca. <name>.pem/.key in dir.
 void make_pki(const TempDir& dir);
 
 std::uint16_t free_port();

@@ -1,0 +1,152 @@
+#include "proxy/cert_forge.hpp"
+
+#include <cstdio>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdexcept>
+
+namespace proxy {
+
+namespace {
+
+constexpr std::size_t kMaxCached = 1024;
+
+std::string sha256_key(X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+// A fresh key of the original's type and size (RSA bits, EC curve); P-256 otherwise.
+PkeyPtr fresh_key_like(const EVP_PKEY* original) {
+    if (original && EVP_PKEY_is_a(original, "RSA"))
+        return PkeyPtr(EVP_RSA_gen(static_cast<unsigned>(EVP_PKEY_get_bits(original))));
+    char curve[64] = "P-256";
+    if (original && EVP_PKEY_is_a(original, "EC")) {
+        std::size_t n = 0;
+        if (EVP_PKEY_get_group_name(original, curve, sizeof curve, &n) != 1) std::snprintf(curve, sizeof curve, "P-256");
+    }
+    return PkeyPtr(EVP_EC_gen(curve));
+}
+
+bool set_random_serial(X509* x) {
+    BIGNUM* bn = BN_new();
+    bool ok = bn && BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
+              BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != nullptr;
+    BN_free(bn);
+    return ok;
+}
+
+bool add_ext(X509* x, X509* issuer, int nid, const char* value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, nullptr, nullptr, 0);
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    const bool ok = ext && X509_add_ext(x, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+// A self-signed CA that exists only in this process: what it signs chains nowhere.
+Identity throwaway_ca() {
+    Identity ca;
+    ca.key.reset(EVP_EC_gen("P-256"));
+    ca.cert.reset(X509_new());
+    X509* x = ca.cert.get();
+    X509_NAME* name = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>("siptap throwaway untrusted CA"), -1, -1, 0);
+    const bool ok = ca.key && X509_set_version(x, 2) && set_random_serial(x) &&
+                    X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
+                    X509_gmtime_adj(X509_getm_notBefore(x), -86400) &&
+                    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650) && X509_set_pubkey(x, ca.key.get()) &&
+                    add_ext(x, nullptr, NID_basic_constraints, "critical,CA:TRUE") &&
+                    add_ext(x, nullptr, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+                    add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
+                    X509_sign(x, ca.key.get(), EVP_sha256()) > 0;
+    X509_NAME_free(name);
+    if (!ok) throw std::runtime_error("cannot generate the throwaway CA: " + drain_openssl_errors());
+    return ca;
+}
+
+}  // namespace
+
+CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
+    : ca_(load_identity(ca)), untrusted_ca_(throwaway_ca()), trust_(X509_STORE_new()) {
+    const bool ok = trust_file.empty() ? X509_STORE_set_default_paths(trust_) == 1
+                                       : X509_STORE_load_file(trust_, trust_file.c_str()) == 1;
+    if (!ok) {
+        X509_STORE_free(trust_);
+        throw std::runtime_error((trust_file.empty() ? std::string("system trust store") : trust_file) +
+                                 ": cannot load trusted roots (" + drain_openssl_errors() + ")");
+    }
+}
+
+CertForge::~CertForge() { X509_STORE_free(trust_); }
+
+std::size_t CertForge::cached() const {
+    std::lock_guard lock(mutex_);
+    return cache_.size();
+}
+
+// Whether the original chains to a trusted root; its validity period is judged by the far
+// peer, on the copy.
+bool CertForge::trusted(X509* original, STACK_OF(X509)* chain) const {
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    bool ok = ctx && X509_STORE_CTX_init(ctx, trust_, original, chain) == 1;
+    if (ok) {
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+        ok = X509_verify_cert(ctx) == 1;
+    }
+    X509_STORE_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& signer, std::string* error) const {
+    auto id = std::make_shared<Identity>();
+    id->key = fresh_key_like(X509_get0_pubkey(original));
+    id->cert.reset(X509_new());
+    X509* x = id->cert.get();
+    bool ok = id->key && x && X509_set_version(x, 2) && set_random_serial(x) &&
+              X509_set_subject_name(x, X509_get_subject_name(original)) &&
+              X509_set_issuer_name(x, X509_get_subject_name(signer.cert.get())) &&
+              X509_set1_notBefore(x, X509_get0_notBefore(original)) &&
+              X509_set1_notAfter(x, X509_get0_notAfter(original)) && X509_set_pubkey(x, id->key.get());
+    for (int nid : {NID_basic_constraints, NID_key_usage, NID_ext_key_usage, NID_subject_alt_name}) {
+        const int at = X509_get_ext_by_NID(original, nid, -1);
+        if (ok && at >= 0) ok = X509_add_ext(x, X509_get_ext(original, at), -1) == 1;
+    }
+    ok = ok && add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
+         add_ext(x, signer.cert.get(), NID_authority_key_identifier, "keyid") &&
+         X509_sign(x, signer.key.get(), EVP_sha256()) > 0;
+    if (!ok) {
+        if (error) *error = "cannot forge a certificate: " + drain_openssl_errors();
+        return nullptr;
+    }
+    X509_up_ref(signer.cert.get());
+    id->chain.emplace_back(signer.cert.get());
+    return id;
+}
+
+std::shared_ptr<const Identity> CertForge::forge(X509* original, STACK_OF(X509)* chain, std::string* error) noexcept {
+    if (!original) {
+        if (error) *error = "no certificate to forge";
+        return nullptr;
+    }
+    const std::string key = sha256_key(original);
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    }
+    auto id = make(original, trusted(original, chain) ? ca_ : untrusted_ca_, error);
+    if (!id) return nullptr;
+    std::lock_guard lock(mutex_);
+    if (cache_.size() >= kMaxCached) cache_.clear();  // bounded memory; forging again is cheap
+    return cache_.emplace(key, std::move(id)).first->second;
+}
+
+}  // namespace proxy

@@ -1,0 +1,170 @@
+#include "proxy/handshakes.hpp"
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <openssl/x509_vfy.h>
+
+#include "proxy/cert_forge.hpp"
+#include "proxy/tls13_certificates.hpp"
+
+namespace proxy {
+
+namespace asio = boost::asio;
+using decoder::Dir;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint8_t kHandshakeFailure = 40;
+
+// One side's handshake failed: close the other side's transport the same way, both ways.
+asio::awaitable<void> mirror_failure(TlsStream& client, TlsStream& upstream, bool upstream_failed) {
+    if (!upstream_failed) send_fin(upstream.next_layer());
+    co_await (mirror_transport_close(upstream.next_layer(), client.next_layer()) &&
+              mirror_transport_close(client.next_layer(), upstream.next_layer()));
+}
+
+// The upstream refused before the client's handshake began: refuse the ClientHello with the
+// upstream's alert, or mirror its hang-up.
+asio::awaitable<void> refuse_client(TlsStream& client, TlsStream& upstream, TlsLegHooks& client_hooks,
+                                    const TlsLegHooks& upstream_hooks) {
+    if (upstream_hooks.fatal_alert_received) {
+        client_hooks.refuse_with_alert = *upstream_hooks.fatal_alert_received;
+        co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    }
+    co_await mirror_failure(client, upstream, true);
+}
+
+void notice(TlsStream& leg, Dir dir, std::string text) {
+    leg.next_layer().recorder().payload(dir, decoder::Notice{"relay-error", std::move(text)});
+}
+
+// After a TLS 1.3 handshake the upstream may still refuse our certificate: wait briefly for
+// its first record. Application data is kept for the client; timed_out means accepted.
+void await_verdict(TlsStream& upstream, std::chrono::steady_clock::time_point deadline, std::string& early,
+                   boost::system::error_code& ec) {
+    upstream.next_layer().set_sync_deadline(std::min(deadline, std::chrono::steady_clock::now() + kVerdictWait));
+    std::array<char, 16 * 1024> buf;
+    const std::size_t n = upstream.read_some(asio::buffer(buf), ec);
+    early.append(buf.data(), n);
+    if (ec == asio::error::timed_out) ec = {};
+}
+
+// TLS 1.3 hides certificates on the wire: report the client leg's two chains from the verify
+// callback, where they are known even if the handshake is then refused.
+bool record_client_leg(const Identity& ours, X509_STORE_CTX* store, LegRecorder& leg) {
+    std::vector<X509*> server{ours.cert.get()}, client{X509_STORE_CTX_get0_cert(store)};
+    for (const auto& c : ours.chain) server.push_back(c.get());
+    STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store);
+    for (int i = 0; sent && i < sk_X509_num(sent); ++i)
+        if (X509_cmp(sk_X509_value(sent, i), client.front()) != 0) client.push_back(sk_X509_value(sent, i));
+    record_chain(server, leg, Dir::ServerToClient);
+    record_chain(client, leg, Dir::ClientToServer);
+    return true;
+}
+
+}  // namespace
+
+int x509_error_for_alert(std::uint8_t alert) {
+    switch (alert) {
+    case SSL_AD_CERTIFICATE_EXPIRED: return X509_V_ERR_CERT_HAS_EXPIRED;
+    case SSL_AD_UNKNOWN_CA: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+    case SSL_AD_BAD_CERTIFICATE: return X509_V_ERR_CERT_UNTRUSTED;
+    case SSL_AD_CERTIFICATE_REVOKED: return X509_V_ERR_CERT_REVOKED;
+    case SSL_AD_UNSUPPORTED_CERTIFICATE: return X509_V_ERR_INVALID_PURPOSE;
+    case SSL_AD_DECRYPT_ERROR: return X509_V_ERR_CERT_SIGNATURE_FAILURE;
+    case SSL_AD_CERTIFICATE_UNKNOWN: return X509_V_ERR_UNSPECIFIED;
+    case SSL_AD_INTERNAL_ERROR: return X509_V_ERR_OUT_OF_MEM;
+    default: return X509_V_ERR_APPLICATION_VERIFICATION;  // handshake_failure
+    }
+}
+
+asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
+                                                   TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks) {
+    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (uec) {
+        co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
+        co_return HandshakeOutcome{};
+    }
+    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (cec) {
+        co_await mirror_failure(client, upstream, false);
+        co_return HandshakeOutcome{};
+    }
+    co_return HandshakeOutcome{true, {}};
+}
+
+asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,
+                                                    TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
+                                                    CertForge& forge, std::chrono::steady_clock::time_point deadline) {
+    struct State {
+        bool client_cert_ready = false;  // the upstream may have its certificate now
+        bool upstream_paused = false;    // in the certificate callback, waiting for it
+        std::optional<int> verdict;      // of the verify callback, once decided
+        boost::system::error_code upstream_ec;
+    } st;
+    HandshakeOutcome out;
+    SSL* up = upstream.native_handle();
+    SSL* cl = client.native_handle();
+    SSL_set_cert_cb(up, [](SSL*, void* arg) { return static_cast<State*>(arg)->client_cert_ready ? 1 : -1; }, &st);
+
+    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    st.upstream_paused = uec && SSL_want_x509_lookup(up);
+    if (uec && !st.upstream_paused) {
+        co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
+        co_return out;
+    }
+    std::string error;
+    const auto mimic = forge.forge(SSL_get0_peer_certificate(up), SSL_get_peer_cert_chain(up), &error);
+    if (!mimic || !use_identity(cl, *mimic)) {
+        notice(client, Dir::ServerToClient, "cannot present the upstream's certificate: " + error);
+        send_fin(client.next_layer());
+        co_await mirror_failure(client, upstream, false);
+        co_return out;
+    }
+
+    client_hooks.verify_client_chain = [&](X509_STORE_CTX* store) -> int {
+        if (st.verdict) return *st.verdict;
+        if (SSL_version(cl) == TLS1_3_VERSION)
+            out.client_certs_recorded = record_client_leg(*mimic, store, client.next_layer().recorder());
+        std::string why;
+        if (auto forged = forge.forge(X509_STORE_CTX_get0_cert(store), X509_STORE_CTX_get0_untrusted(store), &why))
+            use_identity(up, *forged);
+        else notice(upstream, Dir::ClientToServer, "cannot forge the client's certificate: " + why);
+        st.client_cert_ready = true;
+        if (st.upstream_paused) {
+            st.upstream_paused = false;
+            upstream.next_layer().set_sync_deadline(deadline);
+            upstream.handshake(asio::ssl::stream_base::client, st.upstream_ec);
+            if (!st.upstream_ec) {
+                record_tls13_certificates(up, upstream.next_layer().recorder(), Dir::ServerToClient);
+                out.upstream_certs_recorded = true;
+            }
+            if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
+                await_verdict(upstream, deadline, out.upstream_early, st.upstream_ec);
+        }
+        st.verdict = upstream_hooks.fatal_alert_received ? 0 : 1;
+        if (*st.verdict == 0)
+            X509_STORE_CTX_set_error(store, x509_error_for_alert(*upstream_hooks.fatal_alert_received));
+        return *st.verdict;
+    };
+    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    client_hooks.verify_client_chain = nullptr;
+    if (st.upstream_paused) {  // the client sent no certificate: neither do we
+        st.client_cert_ready = true;
+        auto [ec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+        st.upstream_ec = ec;
+    }
+    if (cec || st.upstream_ec) {
+        co_await mirror_failure(client, upstream, bool(st.upstream_ec));
+        co_return out;
+    }
+    out.established = true;
+    co_return out;
+}
+
+}  // namespace proxy

@@ -1,0 +1,47 @@
+// Both legs' TLS handshakes, ordered so that the client sees what it would have seen without
+// siptap, and the mirroring of a failed handshake onto the other leg.
+//
+// Given certificates: the upstream is asked first; if it refuses (alert) the client's
+// ClientHello is refused with the same alert; if it hangs up, so does siptap.
+//
+// Forged certificates (--forge-ca): the upstream's handshake runs until it asks for our client
+// certificate; the upstream's certificate is then known and its forgery is presented to the
+// client (mode c). The client's handshake runs until its certificate arrives; inside OpenSSL's
+// verify callback, holding the client's handshake, the upstream's handshake is finished with
+// the forgery of the client's certificate (synchronously: this blocks one I/O thread for at
+// most the upstream's round trips, bounded by the handshake deadline). With TLS 1.3 the
+// upstream judges our certificate after its handshake has completed, so siptap waits up to
+// kVerdictWait for an alert before accepting. An upstream alert fails the client's handshake
+// with the same alert; a hang-up is mirrored as the same transport close.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+
+#include "proxy/pump.hpp"
+
+namespace proxy {
+
+class CertForge;
+
+inline constexpr std::chrono::milliseconds kVerdictWait{300};
+
+struct HandshakeOutcome {
+    bool established = false;  // both legs up: start the pumps
+    std::string upstream_early;  // application data the upstream sent while we waited for its verdict
+    bool client_certs_recorded = false, upstream_certs_recorded = false;  // TLS 1.3 chains already reported
+};
+
+boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
+                                                          TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks);
+
+boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,
+                                                           TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
+                                                           CertForge& forge,
+                                                           std::chrono::steady_clock::time_point deadline);
+
+// The X509 verification error that makes OpenSSL send `alert` (handshake_failure if none).
+int x509_error_for_alert(std::uint8_t alert);
+
+}  // namespace proxy
