@@ -1,0 +1,114 @@
+#include "capture/live_capture.hpp"
+
+#include <pcap/pcap.h>
+#include <poll.h>
+
+#include <cerrno>
+
+namespace capture {
+
+namespace {
+
+std::string permission_hint(const std::string& iface) {
+    return "capturing on " + iface +
+           " needs root or the CAP_NET_RAW capability: run siptap with sudo, or once "
+           "`sudo setcap cap_net_raw,cap_net_admin=eip $(command -v siptap)`";
+}
+
+struct Delivery {
+    PacketHandler* handler = nullptr;
+    int link_type = 0;
+    LiveResult* result = nullptr;
+};
+
+void deliver(u_char* user, const pcap_pkthdr* header, const u_char* bytes) {
+    auto* d = reinterpret_cast<Delivery*>(user);
+    RawPacket p;
+    p.link_type = d->link_type;
+    p.ts = static_cast<decoder::Micros>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
+    p.data = std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes), header->caplen);
+    p.orig_len = header->len;
+    d->result->packets++;
+    d->result->bytes += header->caplen;
+    d->result->last_ts = p.ts;
+    d->handler->on_packet(p);
+}
+
+}  // namespace
+
+LiveCapture::LiveCapture(const LiveOptions& options) : interface_(options.interface) {
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    handle_ = pcap_create(options.interface.c_str(), errbuf);
+    if (!handle_) throw InputError(options.interface + ": " + errbuf);
+    pcap_set_snaplen(handle_, options.snaplen);
+    pcap_set_promisc(handle_, options.promiscuous ? 1 : 0);
+    pcap_set_immediate_mode(handle_, 1);  // every frame as it arrives, not in buffered batches
+    pcap_set_timeout(handle_, 100);
+    pcap_set_tstamp_precision(handle_, PCAP_TSTAMP_PRECISION_MICRO);
+    const int rc = pcap_activate(handle_);
+    if (rc < 0) {
+        std::string message;
+        if (rc == PCAP_ERROR_PERM_DENIED) message = permission_hint(options.interface);
+        else if (rc == PCAP_ERROR_NO_SUCH_DEVICE) message = options.interface + ": no such interface (see `ip link`)";
+        else message = options.interface + ": " + pcap_geterr(handle_);
+        pcap_close(handle_);
+        handle_ = nullptr;
+        throw InputError(message);
+    }
+    link_type_ = pcap_datalink(handle_);
+    if (!options.bpf.empty()) {
+        bpf_program program{};
+        if (pcap_compile(handle_, &program, options.bpf.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            const std::string message = "capture filter '" + options.bpf + "': " + pcap_geterr(handle_);
+            pcap_close(handle_);
+            handle_ = nullptr;
+            throw InputError(message);
+        }
+        const int set = pcap_setfilter(handle_, &program);
+        pcap_freecode(&program);
+        if (set != 0) {
+            const std::string message = "capture filter '" + options.bpf + "': " + pcap_geterr(handle_);
+            pcap_close(handle_);
+            handle_ = nullptr;
+            throw InputError(message);
+        }
+    }
+    if (pcap_setnonblock(handle_, 1, errbuf) != 0) {
+        const std::string message = options.interface + ": " + errbuf;
+        pcap_close(handle_);
+        handle_ = nullptr;
+        throw InputError(message);
+    }
+}
+
+LiveCapture::~LiveCapture() {
+    if (handle_) pcap_close(handle_);
+}
+
+LiveResult LiveCapture::run(PacketHandler& handler, const std::atomic<bool>& stop, const LiveLimits& limits) noexcept {
+    LiveResult result;
+    Delivery d{&handler, link_type_, &result};
+    const auto start = std::chrono::steady_clock::now();
+    const int fd = pcap_get_selectable_fd(handle_);
+    while (!stop.load()) {
+        if (limits.duration && std::chrono::steady_clock::now() - start >= *limits.duration) break;
+        if (limits.count && result.packets >= *limits.count) break;
+        if (fd >= 0) {
+            pollfd p{fd, POLLIN, 0};
+            const int ready = poll(&p, 1, 100);  // EINTR (Ctrl-C) just loops to look at `stop`
+            if (ready <= 0) continue;
+        }
+        const int max = limits.count ? static_cast<int>(*limits.count - result.packets) : -1;
+        const int n = pcap_dispatch(handle_, max, deliver, reinterpret_cast<u_char*>(&d));
+        if (n == PCAP_ERROR) {
+            result.error = interface_ + ": " + pcap_geterr(handle_);
+            break;
+        }
+        if (n == 0 && fd < 0) poll(nullptr, 0, 10);  // no selectable fd: do not spin
+    }
+    pcap_stat stats{};
+    if (pcap_stats(handle_, &stats) == 0) result.dropped_by_kernel = stats.ps_drop;
+    return result;
+}
+
+}  // namespace capture
