@@ -7,8 +7,8 @@ namespace {
 
 class ConnectionFlow : public Flow {
 public:
-    ConnectionFlow(decoder::EventBus& bus, const FlowInfo& info)
-        : connection_(bus, info.id, info.client, info.server, info.transport, info.ts, info.handshake_seen) {}
+    ConnectionFlow(decoder::EventBus& bus, const FlowInfo& info, const decoder::KeyLog* keys)
+        : connection_(bus, info.id, info.client, info.server, info.transport, info.ts, info.handshake_seen, keys) {}
 
     void on_data(decoder::Dir dir, std::span<const std::byte> data, decoder::Micros ts) noexcept override {
         connection_.on_data(dir, data, ts);
@@ -28,7 +28,7 @@ private:
 }  // namespace
 
 std::unique_ptr<Flow> ConnectionFlowFactory::open(const FlowInfo& info) {
-    return std::make_unique<ConnectionFlow>(bus_, info);
+    return std::make_unique<ConnectionFlow>(bus_, info, keys_);
 }
 
 }  // namespace capture

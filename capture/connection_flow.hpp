@@ -8,16 +8,23 @@
 #include "capture/flow.hpp"
 #include "decoder/event_bus.hpp"
 
+namespace decoder {
+class KeyLog;
+}
+
 namespace capture {
 
 class ConnectionFlowFactory : public FlowFactory {
 public:
-    explicit ConnectionFlowFactory(decoder::EventBus& bus) : bus_(bus) {}
+    // With `keys` (outliving the factory) TLS connections are decrypted where it can.
+    explicit ConnectionFlowFactory(decoder::EventBus& bus, const decoder::KeyLog* keys = nullptr)
+        : bus_(bus), keys_(keys) {}
     // Creates a decoder::Connection, which emits conn_open.
     std::unique_ptr<Flow> open(const FlowInfo& info) override;
 
 private:
     decoder::EventBus& bus_;
+    const decoder::KeyLog* keys_;
 };
 
 }  // namespace capture

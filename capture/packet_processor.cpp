@@ -26,6 +26,15 @@ void PacketProcessor::on_packet(const RawPacket& packet) noexcept {
     }
 }
 
+void PacketProcessor::advance_time(Micros now) noexcept {
+    if (finished_) return;
+    try {
+        housekeeping(now);
+    } catch (const std::exception&) {
+        // Only allocation can fail; the next call tries again.
+    }
+}
+
 void PacketProcessor::process(const RawPacket& packet) {
     ++stats_.packets;
     ++frame_no_;

@@ -52,6 +52,9 @@ public:
     void begin_input(std::string label);
 
     void on_packet(const RawPacket& packet) noexcept override;
+    // Live capture on a quiet link: call now and then with the current time so idle
+    // connections and stale fragments still time out when no packet arrives to do it.
+    void advance_time(decoder::Micros now) noexcept;
     // End of input: incomplete fragments are reported, then every open connection gets
     // finish(CaptureEnd) in id order. Call once, with the last packet's time.
     void finish(decoder::Micros ts) noexcept;

@@ -28,7 +28,7 @@ void address(Buf& b, const std::string& text, bool v6) {
 
 Buf bytes(std::string_view text) {
     Buf b(text.size());
-    std::memcpy(b.data(), text.data(), text.size());
+    if (!text.empty()) std::memcpy(b.data(), text.data(), text.size());
     return b;
 }
 

@@ -244,3 +244,14 @@ TEST_CASE("PacketProcessor numbers packets per input when told where one begins"
                                         "second.pcap packet 2: truncated Ethernet header: 4 of 14 bytes"});
     CHECK(rig.processor.stats().packets == 3);
 }
+
+TEST_CASE("PacketProcessor times out idle flows without a packet when told the time", "[capture]") {
+    Rig rig;
+    rig.feed(udp4("10.0.0.1", 5060, "10.0.0.2", 5060, "a"), 10 * second);
+    rig.processor.advance_time(200 * second);
+    CHECK(rig.flow(1).finished.empty());
+    rig.processor.advance_time(311 * second);
+    CHECK(rig.flow(1).finished == "timeout");
+    rig.processor.finish(312 * second);
+    CHECK(rig.flows.journal.back() == "1 finish timeout @310000000");
+}
