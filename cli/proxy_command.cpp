@@ -74,6 +74,8 @@ Runner add_proxy_command(CLI::App& app) {
                     "PEM roots an original certificate must chain to for its forgery to be signed by --forge-ca "
                     "(others get an untrusted throwaway CA); default: the system store");
     cmd->add_option("--keylog", c.keylog_file, "Write an NSS key log of both legs (mode 0600)");
+    cmd->add_option("--write-pcap", c.pcap_file,
+                    "Write the decrypted traffic of both legs as pcapng with synthetic TCP/IP headers (mode 0600)");
     cmd->add_option("--handshake-timeout", o->handshake_timeout_s, "Seconds allowed for both handshakes")
         ->capture_default_str();
     cmd->add_option("--idle-timeout", o->idle_timeout_s, "Seconds without traffic before a relay is closed")

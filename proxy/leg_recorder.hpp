@@ -9,6 +9,7 @@
 
 #include "decoder/connection.hpp"
 #include "proxy/event_gate.hpp"
+#include "proxy/synthetic_tcp.hpp"
 
 namespace proxy {
 
@@ -24,6 +25,9 @@ public:
     void fin(decoder::Dir dir) noexcept;
     void rst(decoder::Dir dir) noexcept;
     void finish(decoder::CloseHow how) noexcept;
+    // From now on also write this leg to `out` as a synthetic TCP connection carrying the
+    // decrypted payload (`decrypted`) or, with --plain, the wire bytes.
+    void write_pcap(PcapngWriter& out, bool decrypted);
 
     std::uint64_t id() const { return connection_.id(); }
     const decoder::Endpoint& client() const { return connection_.client(); }
@@ -32,6 +36,8 @@ public:
 private:
     EventGate& gate_;
     decoder::Connection connection_;
+    std::unique_ptr<SyntheticTcp> pcap_;
+    bool pcap_decrypted_ = false;
 };
 
 }  // namespace proxy

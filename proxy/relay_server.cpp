@@ -17,6 +17,7 @@
 
 #include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
+#include "proxy/pcapng_writer.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
 
@@ -39,6 +40,7 @@ struct RelayServer::Impl {
     EventGate gate;
     std::unique_ptr<KeyLog> keylog;
     std::unique_ptr<CertForge> forge;
+    std::unique_ptr<PcapngWriter> pcap;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
     std::unique_ptr<RelayShared> shared;
     asio::io_context ioc;
@@ -58,6 +60,7 @@ struct RelayServer::Impl {
 
 void RelayServer::Impl::setup() {
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
+    if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>(config.pcap_file);
     if (!config.plain) {
         if (!config.forge_ca.empty()) {
             forge = std::make_unique<CertForge>(config.forge_ca, config.trust_file);
@@ -72,7 +75,7 @@ void RelayServer::Impl::setup() {
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
     }
     shared = std::make_unique<RelayShared>(
-        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), {}});
+        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}});
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))

@@ -88,9 +88,11 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     if (parse_ec) SSL_set_tlsext_host_name(upstream.native_handle(), host.c_str());
 
     const auto deadline = s.started + s.shared.config.handshake_timeout;
-    const HandshakeOutcome hs =
-        s.shared.forge ? co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline)
-                       : co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
+    HandshakeOutcome hs;  // no co_await inside ?: — g++ 12 destroys the temporary twice
+    if (s.shared.forge)
+        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline);
+    else
+        hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
     if (!hs.established) co_return;
     s.handshaking = false;
     s.activity.touch();
@@ -115,6 +117,8 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
     const auto listen_ep = client_socket.local_endpoint(ec);
     const auto base = decoder::Transport::Tcp;
     LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base);
+    const bool decrypted = s.shared.client_facing != nullptr;
+    if (s.shared.pcap) client_leg.write_pcap(*s.shared.pcap, decrypted);
     TappedSocket client(std::move(client_socket), client_leg, Dir::ClientToServer);
     s.sockets[0] = &client.socket();
 
@@ -136,6 +140,7 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
     client.socket().set_option(tcp::no_delay(true), ec);
     LegRecorder upstream_leg(s.shared.gate, endpoint_of(upstream_socket.local_endpoint(ec)),
                              endpoint_of(upstream_socket.remote_endpoint(ec)), base);
+    if (s.shared.pcap) upstream_leg.write_pcap(*s.shared.pcap, decrypted);
     TappedSocket upstream(std::move(upstream_socket), upstream_leg, Dir::ServerToClient);
     s.sockets[1] = &upstream.socket();
     if (s.shared.client_facing) co_await relay_tls(s, std::move(client), std::move(upstream));

@@ -14,6 +14,7 @@
 namespace proxy {
 
 class CertForge;
+class PcapngWriter;
 
 struct RelayShared {
     const RelayConfig& config;
@@ -21,6 +22,7 @@ struct RelayShared {
     boost::asio::ssl::context* client_facing = nullptr;  // null with --plain
     boost::asio::ssl::context* upstream_facing = nullptr;
     CertForge* forge = nullptr;  // --forge-ca: forged certificates on both legs
+    PcapngWriter* pcap = nullptr;  // --write-pcap
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
 };
 

@@ -1,6 +1,5 @@
 #include "kamailio_support.hpp"
 
-#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
@@ -65,12 +64,7 @@ nlohmann::json run_sip_client(const TempDir& dir, const std::string& address, co
                       "/tests/proxy/sip_tls_client.py --timeout 5 --connect " + address + " --send " +
                       request_file + " --cert " + dir / (cert + ".pem") + " --key " + dir / (cert + ".key");
     if (!keylog.empty()) cmd += " --keylog " + keylog;
-    std::string out;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-        char buf[4096];
-        while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        ::pclose(p);
-    }
+    const std::string out = command_output(cmd);
     auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded()) return nlohmann::json{{"error", "client printed no JSON: " + out}};
     return j;

@@ -50,6 +50,10 @@ bool port_open(std::uint16_t port);
 std::uintmax_t file_size(const std::string& path);
 std::string sha256_of_file(const std::string& path);
 std::string read_file(const std::string& path);
+// stdout of `sh -c command` (bound it with `timeout N` in the command).
+std::string command_output(const std::string& command);
+// Permission bits of a file (e.g. 0600), or -1 when it does not exist.
+int file_mode(const std::string& path);
 
 // The JSON lines siptap wrote so far (incomplete last line skipped).
 std::vector<nlohmann::json> read_events(const std::string& path);

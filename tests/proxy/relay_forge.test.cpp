@@ -61,10 +61,21 @@ TEST_CASE("[proxy] forged certificates: a good UM certificate is answered with 2
     CHECK(got["close"] == "open");
     CHECK(got["peer_cn"] == "lync01.contoso.com");  // mode (c): Lync's certificate, mimicked
 
-    const auto events = s.siptap->wait_closes(2);
+    // siptap lives on, and the second connection gets the cached forgery of the same original.
+    const auto again = run_sip_client(s.dir, s.siptap->address(), "um", s.request);
+    CHECK(again["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
+
+    const auto events = s.siptap->wait_closes(4);
     const Legs legs = s.legs(events);
     REQUIRE(legs.upstream != 0);
     const auto presented = leaf(events, legs.upstream, "client");
+    std::vector<std::string> forged_for_lync;
+    for (const auto& e : events)
+        if (e["event"] == "certificate" && e["side"] == "client" && e["index"] == 0 &&
+            e["issuer"] == "CN=siptap Forge CA")
+            forged_for_lync.push_back(e["sha256"]);
+    REQUIRE(forged_for_lync.size() == 2);
+    CHECK(forged_for_lync[0] == forged_for_lync[1]);
     CHECK(presented["subject_cn"] == "um01.contoso.com");
     CHECK(presented["san"] == nlohmann::json::array({"um01.contoso.com"}));
     CHECK(presented["issuer"] == "CN=siptap Forge CA");

@@ -35,8 +35,8 @@ Legs find_legs(const std::vector<nlohmann::json>& events, const std::string& lis
     Legs legs;
     for (const auto& e : events) {
         if (e["event"] != "conn_open") continue;
-        if (e["dst"] == listen) legs.client = e["conn"];
-        if (e["dst"] == upstream) legs.upstream = e["conn"];
+        if (e["dst"] == listen && legs.client == 0) legs.client = e["conn"];
+        if (e["dst"] == upstream && legs.upstream == 0) legs.upstream = e["conn"];
     }
     return legs;
 }

@@ -33,7 +33,8 @@ private:
 struct Legs {
     std::uint64_t client = 0, upstream = 0;
 };
-// The client leg's dst is siptap's listen address; the upstream leg's dst is the upstream.
+// The first connection's legs: the client leg's dst is siptap's listen address, the upstream
+// leg's dst is the upstream.
 Legs find_legs(const std::vector<nlohmann::json>& events, const std::string& listen,
                const std::string& upstream);
 

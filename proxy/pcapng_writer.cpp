@@ -1,0 +1,83 @@
+#include "proxy/pcapng_writer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace proxy {
+
+namespace {
+
+constexpr std::uint32_t kSectionHeader = 0x0A0D0D0A, kInterface = 1, kEnhancedPacket = 6;
+constexpr std::uint16_t kLinktypeEthernet = 1;
+constexpr std::uint32_t kSnapLen = 262144;
+
+void put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
+    b.insert(b.end(), reinterpret_cast<const std::uint8_t*>(&v), reinterpret_cast<const std::uint8_t*>(&v) + 2);
+}
+void put32(std::vector<std::uint8_t>& b, std::uint32_t v) {
+    b.insert(b.end(), reinterpret_cast<const std::uint8_t*>(&v), reinterpret_cast<const std::uint8_t*>(&v) + 4);
+}
+
+}  // namespace
+
+PcapngWriter::PcapngWriter(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error(path + ": cannot create pcapng file: " + std::strerror(errno));
+    ::fchmod(fd, 0600);  // an existing file keeps no wider mode
+    file_ = ::fdopen(fd, "wb");
+    if (!file_) {
+        ::close(fd);
+        throw std::runtime_error(path + ": cannot open pcapng file");
+    }
+    std::vector<std::uint8_t> shb;  // host byte order, told by the byte-order magic
+    put32(shb, 0x1A2B3C4D);
+    put16(shb, 1);
+    put16(shb, 0);
+    put32(shb, 0xFFFFFFFF);  // section length unknown (-1, 64 bits)
+    put32(shb, 0xFFFFFFFF);
+    write_block(kSectionHeader, shb);
+    std::vector<std::uint8_t> idb;
+    put16(idb, kLinktypeEthernet);
+    put16(idb, 0);
+    put32(idb, kSnapLen);
+    write_block(kInterface, idb);  // no if_tsresol option: microseconds
+    std::fflush(file_);
+}
+
+PcapngWriter::~PcapngWriter() {
+    if (file_) std::fclose(file_);
+}
+
+void PcapngWriter::write_block(std::uint32_t type, std::span<const std::uint8_t> body) noexcept {
+    const std::size_t padded = (body.size() + 3) & ~std::size_t{3};
+    const auto total = static_cast<std::uint32_t>(12 + padded);
+    static const std::uint8_t zeros[4] = {};
+    std::fwrite(&type, 4, 1, file_);
+    std::fwrite(&total, 4, 1, file_);
+    std::fwrite(body.data(), 1, body.size(), file_);
+    std::fwrite(zeros, 1, padded - body.size(), file_);
+    std::fwrite(&total, 4, 1, file_);
+}
+
+void PcapngWriter::write_frame(std::int64_t micros, std::span<const std::uint8_t> frame) noexcept {
+    std::vector<std::uint8_t> epb;
+    epb.reserve(20 + frame.size());
+    const auto ts = static_cast<std::uint64_t>(micros);
+    const auto len = static_cast<std::uint32_t>(frame.size());
+    put32(epb, 0);  // interface 0
+    put32(epb, static_cast<std::uint32_t>(ts >> 32));
+    put32(epb, static_cast<std::uint32_t>(ts));
+    put32(epb, len);
+    put32(epb, len);
+    epb.insert(epb.end(), frame.begin(), frame.end());
+    std::lock_guard lock(mutex_);
+    write_block(kEnhancedPacket, epb);
+    std::fflush(file_);
+}
+
+}  // namespace proxy

@@ -1,0 +1,33 @@
+// A pcapng file (Section Header, one Ethernet Interface Description, Enhanced Packet Blocks
+// with microsecond timestamps) written as packets arrive and flushed per packet, so Wireshark
+// can follow it live. Created with mode 0600: it holds decrypted traffic. Thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <span>
+#include <string>
+
+namespace proxy {
+
+class PcapngWriter {
+public:
+    // Throws std::runtime_error naming the file when it cannot be created.
+    explicit PcapngWriter(const std::string& path);
+    ~PcapngWriter();
+    PcapngWriter(const PcapngWriter&) = delete;
+    PcapngWriter& operator=(const PcapngWriter&) = delete;
+
+    // One Ethernet frame captured at `micros` since the epoch.
+    void write_frame(std::int64_t micros, std::span<const std::uint8_t> frame) noexcept;
+
+private:
+    void write_block(std::uint32_t type, std::span<const std::uint8_t> body) noexcept;
+
+    std::mutex mutex_;
+    std::FILE* file_ = nullptr;
+};
+
+}  // namespace proxy
