@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "cli/hep_sender.hpp"
 #include "decoder/diagnoser.hpp"
+#include "decoder/hep_encoder.hpp"
+#include "decoder/event_filter.hpp"
 #include "decoder/json_sink.hpp"
 #include "decoder/ladder_sink.hpp"
 #include "decoder/summary_sink.hpp"
@@ -44,6 +47,17 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_option("--html", options.html,
                        "Write one self-contained HTML report: findings linked to their evidence, ladder, "
                        "certificate cards, every SIP message with its raw text");
+    command.add_option("--filter", options.filter, decoder::filter_help())
+        ->check([](const std::string& expr) {
+            try {
+                decoder::EventFilter::parse(expr);
+            } catch (const std::invalid_argument& e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        });
+    command.add_option("--hep", options.hep, "Send every SIP message as HEPv3 over UDP to this HOMER server (ADDR:PORT)");
+    command.add_option("--hep-id", options.hep_id, "HEP capture agent id (default 2001)");
     command.add_option("--expect-peer", options.expect_peer,
                        "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
@@ -70,6 +84,20 @@ Pipeline::Pipeline(const OutputOptions& options) {
         auto html = std::make_unique<decoder::HtmlReportSink>(options.html);
         html_ = html.get();
         sinks_.push_back(std::move(html));
+    }
+    if (!options.filter.empty()) {
+        // Analysis and the error count see everything; what is shown goes through the filter.
+        std::vector<decoder::EventSink*> shown;
+        for (std::size_t i = 2; i < sinks_.size(); ++i) shown.push_back(sinks_[i].get());
+        sinks_.push_back(std::make_unique<decoder::FilterSink>(decoder::EventFilter::parse(options.filter), shown));
+        for (std::size_t i : {std::size_t{0}, std::size_t{1}, sinks_.size() - 1}) bus_.add_sink(*sinks_[i]);
+        return;
+    }
+    if (!options.hep.empty()) {
+        hep_ = std::make_unique<HepSender>(options.hep);
+        const char* password = std::getenv("SIPTAP_HEP_PASSWORD");  // never on the command line
+        sinks_.push_back(std::make_unique<decoder::HepSink>(
+            decoder::HepOptions{options.hep_id, password ? password : "", "siptap"}, &HepSender::send, hep_.get()));
     }
     for (auto& s : sinks_) bus_.add_sink(*s);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct OutputOptions {
     bool no_summary = false;
     bool ladder = false;      // sequence diagram instead of event lines
     std::string html;         // write a self-contained HTML report here
+    std::string filter;       // --filter expression (decoder/event_filter.hpp)
+    std::string hep;          // HOMER server ADDR:PORT for HEPv3 over UDP
+    std::uint32_t hep_id = 2001;
     std::string expect_peer;  // FQDN the peer's certificate CN must equal
     std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
 };
@@ -37,6 +41,7 @@ public:
 private:
     decoder::EventBus bus_;
     std::vector<std::unique_ptr<decoder::EventSink>> sinks_;
+    std::unique_ptr<class HepSender> hep_;
     class ErrorCounter;
     ErrorCounter* errors_ = nullptr;
     decoder::HtmlReportSink* html_ = nullptr;
