@@ -53,8 +53,7 @@ Kamailio::Kamailio(const TempDir& dir, const KamailioSetup& setup) : port_(free_
     std::filesystem::create_directories(dir / "kamailio-run");
     process_ = std::make_unique<Spawned>("exec kamailio -DD -E -m 32 -M 4 -f " + dir / "kamailio.cfg" +
                                          " -Y " + dir / "kamailio-run" + " > " + dir / "kamailio.log" + " 2>&1");
-    const std::string probe = "ss -Hltn 'sport = :" + std::to_string(port_) + "' | grep -q .";
-    if (!wait_until([&] { return std::system(probe.c_str()) == 0; }, 10s))
+    if (!wait_listening(port_, 10s))
         throw std::runtime_error("kamailio did not start listening:\n" + read_file(dir / "kamailio.log"));
 }
 

@@ -94,6 +94,11 @@ bool port_open(std::uint16_t port) {
     return ok;
 }
 
+bool wait_listening(std::uint16_t port, std::chrono::milliseconds timeout) {
+    const std::string probe = "ss -Hltn 'sport = :" + std::to_string(port) + "' | grep -q .";
+    return wait_until([&] { return std::system(probe.c_str()) == 0; }, timeout);
+}
+
 std::uintmax_t file_size(const std::string& path) {
     std::error_code ec;
     const auto n = std::filesystem::file_size(path, ec);

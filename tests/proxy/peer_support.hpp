@@ -47,6 +47,8 @@ void make_pki(const TempDir& dir);
 std::uint16_t free_port();
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 bool port_open(std::uint16_t port);
+// Whether something listens on 127.0.0.1:port within `timeout` (asks ss; connects to nothing).
+bool wait_listening(std::uint16_t port, std::chrono::milliseconds timeout);
 std::uintmax_t file_size(const std::string& path);
 std::string sha256_of_file(const std::string& path);
 std::string read_file(const std::string& path);

@@ -48,8 +48,7 @@ struct Relay {
                " 2> " + dir / "cli_err";
     }
     bool listening(std::uint16_t port) const {
-        const std::string cmd = "ss -Hltn 'sport = :" + std::to_string(port) + "' | grep -q .";
-        return wait_until([&] { return std::system(cmd.c_str()) == 0; }, 5s);
+        return wait_listening(port, 5s);
     }
     void write(const std::string& name, const std::string& data) const {
         std::ofstream(dir / name, std::ios::binary) << data;

@@ -10,8 +10,7 @@ SiptapProxy::SiptapProxy(const TempDir& dir, const std::string& upstream, const 
     process_ = std::make_unique<Spawned>("exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen " +
                                          address() + " --upstream " + upstream + " " + args + " > " +
                                          events_file_ + " 2> " + dir / "siptap_err");
-    const std::string probe = "ss -Hltn 'sport = :" + std::to_string(port_) + "' | grep -q .";
-    if (!wait_until([&] { return std::system(probe.c_str()) == 0; }, 5s))
+    if (!wait_listening(port_, 5s))
         throw std::runtime_error("siptap did not start listening:\n" + read_file(dir / "siptap_err"));
 }
 
