@@ -77,12 +77,22 @@ std::string format_rfc3339(Micros t) {
         micros += 1'000'000;
         --secs;
     }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-    return buf;
+    // Events come in bursts within the same second: convert the date once per second.
+    thread_local std::time_t cached_secs = -1;
+    thread_local char date[80];  // room for any int the compiler can imagine in the fields
+    if (secs != cached_secs) {
+        std::tm tm{};
+        gmtime_r(&secs, &tm);
+        std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
+    }
+    std::string out(date);
+    char frac[8];
+    for (int i = 5; i >= 0; --i, micros /= 10) frac[i] = static_cast<char>('0' + micros % 10);
+    frac[6] = 'Z';
+    out.append(frac, 7);
+    return out;
 }
 
 }  // namespace decoder

@@ -1,5 +1,7 @@
 #include "decoder/json_sink.hpp"
 
+#include "decoder/json_writer.hpp"
+
 namespace decoder {
 
 namespace {
@@ -128,8 +130,11 @@ json to_json(const Event& e) {
 }
 
 void JsonSink::on_event(const Event& event) {
-    // Invalid UTF-8 from the wire must not abort the run: replace it.
-    out_ << to_json(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    // Same bytes as to_json(event).dump() with invalid UTF-8 replaced, without the JSON tree.
+    line_.clear();
+    append_json(event, line_);
+    line_ += '\n';
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
     out_.flush();
 }
 

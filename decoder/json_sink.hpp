@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
 
 #include "decoder/events.hpp"
 
@@ -17,6 +18,7 @@ public:
 
 private:
     std::ostream& out_;
+    std::string line_;
 };
 
 }  // namespace decoder

@@ -1,7 +1,9 @@
 #include "decoder/sip_parser.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <utility>
 
 #include "decoder/sip_headers.hpp"
 
@@ -27,6 +29,7 @@ std::size_t find_header_end(std::string_view buf) {
 
 // Copies a header value, replacing each line fold (CRLF + whitespace) by one space.
 std::string unfold(std::string_view v) {
+    if (v.find_first_of("\r\n") == std::string_view::npos) return std::string(trim(v));  // the usual case
     std::string out;
     out.reserve(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -86,31 +89,66 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
     return true;
 }
 
+enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+    return true;
+}
+
+// Which of the headers we keep this is, compact forms included, without allocating: this
+// runs for every header of every message.
+Header header_kind(std::string_view name) {
+    if (name.size() == 1) {
+        switch (std::tolower(static_cast<unsigned char>(name[0]))) {
+            case 'v': return Header::Via;
+            case 'i': return Header::CallId;
+            case 'f': return Header::From;
+            case 't': return Header::To;
+            case 'm': return Header::Contact;
+            case 'l': return Header::ContentLength;
+            default: return Header::Other;
+        }
+    }
+    static constexpr std::pair<std::string_view, Header> kNames[] = {
+        {"via", Header::Via}, {"call-id", Header::CallId}, {"cseq", Header::CSeq}, {"from", Header::From},
+        {"to", Header::To}, {"contact", Header::Contact}, {"user-agent", Header::UserAgent},
+        {"server", Header::Server}, {"ms-diagnostics", Header::MsDiagnostics},
+        {"content-length", Header::ContentLength},
+    };
+    for (const auto& [known, kind] : kNames)
+        if (iequals(name, known)) return kind;
+    return Header::Other;
+}
+
 // Fills the message's named fields from one header.
-void apply_header(const HeaderView& h, SipMessage& m) {
-    const auto name = canonical_header_name(h.name);
+void apply_header(Header kind, const HeaderView& h, SipMessage& m) {
     auto value = [&] { return unfold(h.value); };
-    if (name == "via") {
+    const auto name = kind;
+    using enum Header;
+    if (name == Via) {
         for (auto& v : split_header_list(value())) m.via.push_back(std::move(v));
-    } else if (name == "call-id") {
+    } else if (name == CallId) {
         m.call_id = value();
-    } else if (name == "cseq") {
+    } else if (name == CSeq) {
         m.cseq = value();
         const auto sp = m.cseq.find(' ');
         parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
         if (!m.is_request && sp != std::string::npos)
             m.method = std::string(trim(std::string_view(m.cseq).substr(sp + 1)));
-    } else if (name == "from" && m.from.empty()) {
+    } else if (name == From && m.from.empty()) {
         m.from = value();
-    } else if (name == "to" && m.to.empty()) {
+    } else if (name == To && m.to.empty()) {
         m.to = value();
-    } else if (name == "contact" && m.contact.empty()) {
+    } else if (name == Contact && m.contact.empty()) {
         m.contact = value();
-    } else if (name == "user-agent") {
+    } else if (name == UserAgent) {
         m.user_agent = value();
-    } else if (name == "server") {
+    } else if (name == Server) {
         m.server = value();
-    } else if (name == "ms-diagnostics" && !m.ms_diagnostics) {
+    } else if (name == MsDiagnostics && !m.ms_diagnostics) {
         m.ms_diagnostics = parse_ms_diagnostics(value());
     }
 }
@@ -168,8 +206,9 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
             headers[count++] = {trim(line.substr(0, colon)), line.substr(colon + 1)};
         }
         for (std::size_t i = 0; i < count; ++i) {
-            apply_header(headers[i], m);
-            if (canonical_header_name(headers[i].name) == "content-length") {
+            const auto kind = header_kind(headers[i].name);
+            apply_header(kind, headers[i], m);
+            if (kind == Header::ContentLength) {
                 std::size_t n = 0;
                 if (!parse_int(unfold(headers[i].value), n))
                     return R::failure("bad Content-Length '" + unfold(headers[i].value).substr(0, 20) + "'");

@@ -10,6 +10,7 @@
 
 #include "capture_run_support.hpp"
 #include "decoder/json_sink.hpp"
+#include "decoder/json_writer.hpp"
 
 namespace {
 
@@ -52,4 +53,26 @@ TEST_CASE("[golden] each sample capture gives exactly its reviewed event stream"
         CAPTURE(i);
         REQUIRE((i < actual.size() ? actual[i] : "<missing>") == (i < expected.size() ? expected[i] : "<missing>"));
     }
+}
+
+TEST_CASE("[golden] the fast JSON writer gives the bytes of the reference to_json", "[golden]") {
+    std::size_t compared = 0;
+    for (const char* capture : {"sip-udp-call.pcap", "sip-options-504-ms-diagnostics.pcap", "sip-ipv6.pcapng",
+                                "bad/bad-packets.pcap", "tls-wildcard-incident.pcapng", "tls-expired-cert.pcapng",
+                                "tls-no-client-cert.pcapng", "tls-reset-mid-dialog.pcapng"}) {
+        for (const auto& e : test::read_events({test::pcap(capture)})) {
+            std::string fast;
+            decoder::append_json(e, fast);
+            CHECK(fast == decoder::to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            ++compared;
+        }
+    }
+    CHECK(compared > 100);
+    // Control bytes, quotes and invalid UTF-8 from the wire escape the same way.
+    decoder::Event e;
+    decoder::Notice n{"sip-error", std::string("a\"b\\c\x01\x1f\t\r\n\x7f") + "\xc3\xa9" + "\xff" + "z"};
+    e.payload = n;
+    std::string fast;
+    decoder::append_json(e, fast);
+    CHECK(fast == decoder::to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
