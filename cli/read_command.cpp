@@ -7,8 +7,11 @@
 #include "capture/connection_flow.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
+#include "capture/pcapng_secrets.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "decoder/tls_keylog.hpp"
 
 namespace cli {
 
@@ -16,8 +19,36 @@ namespace {
 
 struct ReadOptions {
     std::vector<std::string> files;
+    std::string keylog;
     OutputOptions output;
 };
+
+// --keylog and the key logs embedded in pcapng files (Decryption Secrets Blocks). Returns
+// false when a key log could not be read or had malformed lines (reported, the rest is used);
+// `used` says whether there are any keys to decrypt with.
+bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
+    std::vector<std::string> problems, sources;
+    bool ok = true;
+    if (!options.keylog.empty()) {
+        ok = keys.add_file(options.keylog, problems);
+        sources.push_back(options.keylog);
+    }
+    for (const auto& file : options.files) {
+        auto embedded = capture::read_pcapng_secrets(file);
+        problems.insert(problems.end(), embedded.problems.begin(), embedded.problems.end());
+        if (!embedded.blocks) continue;
+        keys.add_text(embedded.keylog, file + " (embedded key log)", problems);
+        sources.push_back(file + " (embedded)");
+    }
+    for (const auto& p : problems) std::cerr << "siptap: " << p << '\n';
+    used = !sources.empty();
+    if (used) {
+        std::string list;
+        for (const auto& s : sources) list += (list.empty() ? "" : ", ") + s;
+        std::cerr << "siptap: keys from " << list << ": " << keys.summary() << '\n';
+    }
+    return ok && problems.empty();
+}
 
 // "2 bad packets skipped (ipv4: 1, udp: 1)"
 std::string bad_packet_line(const capture::Stats& stats) {
@@ -32,7 +63,7 @@ std::string bad_packet_line(const capture::Stats& stats) {
 // connection ids stay unique across the run: the flow table numbers from 1 per file.
 class RunWideIds : public capture::FlowFactory {
 public:
-    explicit RunWideIds(decoder::EventBus& bus) : inner_(bus) {}
+    RunWideIds(decoder::EventBus& bus, const decoder::KeyLog* keys) : inner_(bus, keys) {}
     std::unique_ptr<capture::Flow> open(const capture::FlowInfo& info) override {
         auto shifted = info;
         shifted.id += offset_;
@@ -52,7 +83,9 @@ bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flow
     capture::PacketProcessor processor(bus, flows);
     try {
         capture::PcapFileReader reader(file);
-        const auto result = reader.read_all(processor);
+        ProgressHandler progress(processor, file, std::cerr, ProgressHandler::stderr_is_terminal());
+        const auto result = reader.read_all(progress);
+        progress.done();
         if (result.error) {
             std::cerr << "siptap: " << *result.error << '\n';
             complete = false;
@@ -71,9 +104,11 @@ bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flow
 
 int run_read(const ReadOptions& options) {
     Pipeline pipeline(options.output);
-    RunWideIds flows(pipeline.bus());
+    decoder::KeyLog keys;
+    bool keys_used = false;
+    bool input_error = !load_keys(options, keys, keys_used);
+    RunWideIds flows(pipeline.bus(), keys_used ? &keys : nullptr);
     capture::Stats total;
-    bool input_error = false;
     for (const auto& file : options.files) {
         input_error |= !read_file(file, pipeline.bus(), flows, total);
         flows.next_file();
@@ -91,6 +126,9 @@ Runner add_read_command(CLI::App& app) {
     auto* read = app.add_subcommand("read", "Replay pcap/pcapng captures: SIP over UDP/TCP, TLS handshakes, "
                                             "certificates, teardowns and findings");
     read->add_option("FILE", options->files, "pcap or pcapng files, read in order")->required();
+    read->add_option("--keylog", options->keylog,
+                     "NSS key log (SSLKEYLOGFILE) to decrypt TLS 1.2/1.3; keys embedded in a pcapng "
+                     "(editcap --inject-secrets) are used without it");
     add_output_options(*read, options->output);
     return [options] { return run_read(*options); };
 }

@@ -27,11 +27,12 @@ std::size_t index(Dir d) { return d == Dir::ClientToServer ? 0 : 1; }
 }  // namespace
 
 struct Connection::Impl {
-    Impl(Transport b, Micros ts, bool syn) : base(b), open_ts(ts), handshake_seen(syn) {}
+    Impl(Transport b, Micros ts, bool syn, const KeyLog* k) : base(b), open_ts(ts), handshake_seen(syn), keys(k) {}
 
     Transport base;
     Micros open_ts;
     bool handshake_seen;
+    const KeyLog* keys;
     Content content = Content::Unknown;
     bool open_emitted = false;
     std::array<std::string, 2> sniffed;  // bytes held until the content is recognised
@@ -42,9 +43,9 @@ struct Connection::Impl {
 };
 
 Connection::Connection(EventBus& bus, std::uint64_t id, Endpoint client, Endpoint server,
-                       Transport base, Micros ts, bool handshake_seen)
+                       Transport base, Micros ts, bool handshake_seen, const KeyLog* keys)
     : bus_(bus), id_(id), client_(std::move(client)), server_(std::move(server)),
-      impl_(std::make_unique<Impl>(base, ts, handshake_seen)) {}
+      impl_(std::make_unique<Impl>(base, ts, handshake_seen, keys)) {}
 
 Connection::~Connection() = default;
 
@@ -124,9 +125,14 @@ void Connection::sniff(Dir dir, std::span<const std::byte> data, Micros ts) {
 
     const bool tls = held.size() >= 3 && looks_like_tls(as_bytes(held));
     const auto sip = looks_like_sip(held);
+    const bool tls_start = held.size() < 3 && held[0] == '\x16' && (held.size() < 2 || held[1] == '\x03');
+    if (tls_start) return;  // a handshake record header cut short: wait for its 3rd byte
     if (tls) {
         impl_->content = Content::Tls;
-        impl_->tls = std::make_unique<TlsSession>();
+        impl_->tls = std::make_unique<TlsSession>(impl_->keys);
+        impl_->tls->set_plaintext_handler([this](Dir d, std::span<const std::byte> bytes, std::vector<Payload>& out) {
+            impl_->sip[index(d)].feed(bytes, out);  // decrypted with the key log
+        });
     } else if (sip == SipGuess::Yes) {
         impl_->content = Content::Sip;
     } else if (sip == SipGuess::No || held.size() >= kSniffBytes) {

@@ -15,6 +15,7 @@
 
 namespace decoder {
 
+class KeyLog;
 class SipStream;
 class TlsSession;
 
@@ -23,8 +24,10 @@ public:
     // base is Udp or Tcp; the connection turns to Tls when it sees a handshake. conn_open is
     // emitted (with ts) once the content is recognised as SIP or TLS; flows that carry
     // something else are ignored (see ignored()) so a busy capture is not flooded with them.
+    // With `keys` (outliving the connection) TLS records are decrypted where the key log can,
+    // and the decrypted application data is decoded as on_plaintext() does.
     Connection(EventBus& bus, std::uint64_t id, Endpoint client, Endpoint server, Transport base,
-               Micros ts, bool handshake_seen);
+               Micros ts, bool handshake_seen, const KeyLog* keys = nullptr);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -14,6 +14,8 @@ enum Extension : std::uint16_t {
     ext_server_name = 0,
     ext_signature_algorithms = 13,
     ext_alpn = 16,
+    ext_encrypt_then_mac = 22,
+    ext_extended_master_secret = 23,
     ext_supported_versions = 43,
     ext_certificate_authorities = 47,
 };
@@ -186,10 +188,14 @@ ParseResult<ServerHello> decode_server_hello(Bytes body) noexcept {
             ByteReader e(data);
             if (type == ext_supported_versions) return e.u16(hello.version) && e.empty();
             if (type == ext_alpn) return read_alpn(data, hello.message);
+            if (type == ext_encrypt_then_mac) hello.encrypt_then_mac = true;
+            if (type == ext_extended_master_secret) hello.extended_master_secret = true;
             return true;
         });
         if (!ok) return malformed<T>(what, "extension");
     }
+    hello.random = random;
+    hello.cipher_code = cipher;
     hello.message.type = hello.hello_retry ? "hello_retry_request" : "server_hello";
     hello.message.version = version_name(hello.version);
     hello.message.cipher = cipher_suite_name(cipher);

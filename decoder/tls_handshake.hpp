@@ -19,6 +19,10 @@ struct ServerHello {
     TlsMessage message;            // server_hello or hello_retry_request; version, cipher, alpn
     std::uint16_t version = 0;     // negotiated: supported_versions extension, else legacy
     bool hello_retry = false;      // TLS 1.3 HelloRetryRequest (special random)
+    Bytes random;                  // view into the body (for decryption with a key log)
+    std::uint16_t cipher_code = 0;
+    bool encrypt_then_mac = false;        // RFC 7366 extension echoed
+    bool extended_master_secret = false;  // RFC 7627 extension echoed
 };
 ParseResult<ServerHello> decode_server_hello(Bytes body) noexcept;
 

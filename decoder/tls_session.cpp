@@ -12,12 +12,19 @@
 //    room for a MAC or tag), so it is decoded by name even after ChangeCipherSpec.
 //  - application_records(dir) counts the `application_data` messages of that direction, so in
 //    TLS 1.3 it includes the records that carry the encrypted handshake flights.
+//
+// With a key log (tls_decrypt.hpp) a direction whose keys are known has its protected records
+// opened first; what they hold is then decoded as plaintext (encrypted=false): handshake
+// messages, alerts by name, application data to the plaintext handler. A record that fails
+// to authenticate is reported once and that direction goes back to being reported as above.
 #include "decoder/tls_session.hpp"
 
 #include <array>
 #include <string>
 #include <utility>
 
+#include "decoder/tls_decrypt.hpp"
+#include "decoder/tls_decrypt_record.hpp"
 #include "decoder/tls_handshake.hpp"
 #include "decoder/tls_names.hpp"
 #include "decoder/tls_records.hpp"
@@ -62,7 +69,14 @@ TlsMessage encrypted_message(const char* type, std::string version, std::size_t 
 }  // namespace
 
 struct TlsSession::Impl {
+    explicit Impl(const KeyLog* keys) {
+        if (keys) decrypt = std::make_unique<TlsDecryptor>(*keys);
+    }
+
     std::array<DirState, 2> dirs;
+    std::unique_ptr<TlsDecryptor> decrypt;  // null without a key log
+    PlaintextHandler plaintext;
+    bool decrypt_noted = false;  // said why this session is not decrypted
     std::uint16_t negotiated = 0;  // from the ServerHello; 0 until then
     bool tls13 = false;
     bool server_flight = false;  // TLS 1.3: the server sent a protected record
@@ -72,6 +86,12 @@ struct TlsSession::Impl {
 
     std::string version_text(std::uint16_t record_version) const {
         return version_name(negotiated ? negotiated : record_version);
+    }
+
+    void decrypt_notice(const std::optional<std::string>& problem, std::vector<Payload>& out) {
+        if (!problem || decrypt_noted) return;
+        decrypt_noted = true;
+        out.emplace_back(Notice{"tls-decrypt", "TLS: " + *problem});
     }
 
     void fail(Dir dir, const std::string& problem, std::vector<Payload>& out) {
@@ -84,6 +104,10 @@ struct TlsSession::Impl {
     void on_record(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_alert(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_handshake_record(Dir dir, const Record& record, std::vector<Payload>& out);
+    void on_handshake_bytes(Dir dir, Bytes fragment, std::uint16_t version, std::vector<Payload>& out);
+    void named_alerts(Dir dir, Bytes fragment, std::vector<Payload>& out);
+    void on_protected(Dir dir, const Record& record, tls::RecordCipher& cipher, std::vector<Payload>& out);
+    void after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out);
     void on_handshake(Dir dir, const HandshakeMessage& msg, std::uint16_t record_version,
                       std::vector<Payload>& out);
     void on_server_hello(Dir dir, Bytes body, std::vector<Payload>& out);
@@ -108,6 +132,8 @@ void TlsSession::Impl::feed(Dir dir, Bytes data, std::vector<Payload>& out) {
 
 void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payload>& out) {
     DirState& st = at(dir);
+    if (decrypt && record.type != change_cipher_spec)
+        if (auto* cipher = decrypt->cipher(dir)) return on_protected(dir, record, *cipher, out);
     const char* type = content_type_name(record.type);
     if (record.type != handshake && st.handshakes.pending())
         return fail(dir, std::string("handshake message interrupted by a ") + type + " record", out);
@@ -121,11 +147,14 @@ void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payl
         m.version = version_text(record.version);
         out.emplace_back(std::move(m));
         st.ccs = st.sealed = true;
+        if (decrypt && !tls13) decrypt_notice(decrypt->on_change_cipher_spec(dir), out);
         return;
     }
     case alert: return on_alert(dir, record, out);
     case handshake: return on_handshake_record(dir, record, out);
     case application_data:
+        if (decrypt && !decrypt->usable())
+            decrypt_notice("handshake not seen or not decryptable; records stay encrypted", out);
         out.emplace_back(encrypted_message("application_data", version_text(record.version), length));
         ++st.app_records;
         if (tls13 && dir == Dir::ServerToClient) server_flight = true;
@@ -149,8 +178,13 @@ void TlsSession::Impl::on_alert(Dir dir, const Record& record, std::vector<Paylo
         out.emplace_back(TlsAlert{"unknown", "encrypted", true});
         return;
     }
-    if (f.size() % 2) return fail(dir, "malformed alert record of " + std::to_string(f.size()) +
-                                           " bytes", out);
+    named_alerts(dir, f, out);
+}
+
+void TlsSession::Impl::named_alerts(Dir dir, Bytes f, std::vector<Payload>& out) {
+    auto byte = [&](std::size_t i) { return std::to_integer<std::uint8_t>(f[i]); };
+    if (f.empty() || f.size() % 2)
+        return fail(dir, "malformed alert record of " + std::to_string(f.size()) + " bytes", out);
     for (std::size_t i = 0; i < f.size(); i += 2)
         out.emplace_back(TlsAlert{alert_level_name(byte(i)), alert_description_name(byte(i + 1)), false});
 }
@@ -164,14 +198,69 @@ void TlsSession::Impl::on_handshake_record(Dir dir, const Record& record,
         st.encrypted_handshake = st.ccs;
         return;
     }
-    if (record.fragment.empty()) return fail(dir, "empty handshake record", out);
-    Bytes fragment = record.fragment;
+    on_handshake_bytes(dir, record.fragment, record.version, out);
+}
+
+void TlsSession::Impl::on_handshake_bytes(Dir dir, Bytes fragment, std::uint16_t version,
+                                          std::vector<Payload>& out) {
+    DirState& st = at(dir);
+    if (fragment.empty()) return fail(dir, "empty handshake record", out);
     while (!st.stopped && !fragment.empty()) {
         auto r = st.handshakes.next(fragment);
         if (r.status == ParseStatus::Incomplete) return;
         if (r.status == ParseStatus::Error) return fail(dir, r.error, out);
-        on_handshake(dir, r.value, record.version, out);
+        on_handshake(dir, r.value, version, out);
     }
+}
+
+// A protected record of a direction whose keys are known: open it, then decode what it holds.
+void TlsSession::Impl::on_protected(Dir dir, const Record& record, tls::RecordCipher& cipher,
+                                    std::vector<Payload>& out) {
+    DirState& st = at(dir);
+    std::uint8_t type = record.type;
+    Bytes plain;
+    const std::uint64_t seq = cipher.sequence();
+    if (!cipher.open(type, record.version, record.fragment, plain)) {
+        decrypt->disable(dir);
+        out.emplace_back(Notice{"tls-decrypt", std::string("TLS ") + dir_text(dir) + ": record " +
+                                                   std::to_string(seq) + " after the key change failed to "
+                                                   "authenticate with the key log's secrets (keys of another "
+                                                   "session, or a damaged record); this direction is no "
+                                                   "longer decrypted"});
+        return on_record(dir, record, out);  // reported as without keys
+    }
+    if (tls13 && record.type == application_data) {
+        if (dir == Dir::ServerToClient) server_flight = true;
+        else if (server_flight) client_flight = true;
+    }
+    if (type != handshake && st.handshakes.pending())
+        return fail(dir, "handshake message interrupted by a decrypted record", out);
+    switch (type) {
+    case handshake:
+        st.encrypted_handshake = st.ccs;
+        return on_handshake_bytes(dir, plain, record.version, out);
+    case alert: return named_alerts(dir, plain, out);
+    case application_data: {
+        TlsMessage m;
+        m.type = "application_data";
+        m.version = version_text(record.version);
+        m.length = plain.size();
+        out.emplace_back(std::move(m));
+        ++st.app_records;
+        if (plaintext && !plain.empty()) plaintext(dir, plain, out);
+        return;
+    }
+    default:
+        return fail(dir, std::string("decrypted record of content type ") + std::to_string(type) +
+                             " where none is allowed", out);
+    }
+}
+
+// TLS 1.3: a side's Finished and KeyUpdate change the keys of its following records.
+void TlsSession::Impl::after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out) {
+    if (!decrypt || !tls13 || !decrypt->cipher(dir)) return;
+    if (type == 20) decrypt_notice(decrypt->on_finished(dir), out);
+    if (type == 24) decrypt_notice(decrypt->on_key_update(dir), out);
 }
 
 void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
@@ -182,7 +271,9 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
     switch (msg.type) {
     case 1: {  // client_hello
         auto r = decode_client_hello(msg.body);
-        if (accept(dir, r, out)) out.emplace_back(std::move(r.value));
+        if (!accept(dir, r, out)) return;
+        if (decrypt) decrypt->on_client_hello(msg.body.subspan(2, 32));  // after legacy_version
+        out.emplace_back(std::move(r.value));
         return;
     }
     case 2: return on_server_hello(dir, msg.body, out);
@@ -206,7 +297,7 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
         m.type = name;
         m.version = version_name(version);
         out.emplace_back(std::move(m));
-        return;
+        return after_decrypted_handshake(dir, msg.type, out);
     }
     }
 }
@@ -221,6 +312,9 @@ void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>
         if (tls13) dirs[0].sealed = dirs[1].sealed = true;
     }
     out.emplace_back(std::move(r.value.message));
+    if (decrypt && !r.value.hello_retry)
+        decrypt_notice(decrypt->on_server_hello(r.value.random, negotiated, r.value.cipher_code,
+                                                r.value.encrypt_then_mac), out);
 }
 
 void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version,
@@ -245,8 +339,10 @@ void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version
     }
 }
 
-TlsSession::TlsSession() : impl_(std::make_unique<Impl>()) {}
+TlsSession::TlsSession(const KeyLog* keys) : impl_(std::make_unique<Impl>(keys)) {}
 TlsSession::~TlsSession() = default;
+
+void TlsSession::set_plaintext_handler(PlaintextHandler handler) { impl_->plaintext = std::move(handler); }
 
 void TlsSession::feed(Dir dir, std::span<const std::byte> data, std::vector<Payload>& out) noexcept {
     impl_->feed(dir, data, out);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -17,10 +18,22 @@ namespace decoder {
 // Needs at least 3 bytes; false when fewer.
 bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept;
 
+class KeyLog;
+
+// Receives the decrypted application data of one direction; appends what it makes of it
+// (e.g. SIP messages) to `out`, in order with the TLS payloads.
+using PlaintextHandler = std::function<void(Dir, std::span<const std::byte>, std::vector<Payload>&)>;
+
 class TlsSession {
 public:
-    TlsSession();
+    // With a key log (which must outlive the session) protected records of sessions it has
+    // secrets for are decrypted: handshake messages, alerts and application data come out as
+    // if sent in the clear (encrypted=false), the application data through the handler. A
+    // session the key log cannot decrypt says so once (a Notice) and is decoded as without.
+    explicit TlsSession(const KeyLog* keys = nullptr);
     ~TlsSession();
+
+    void set_plaintext_handler(PlaintextHandler handler);
 
     // Feeds the next in-order bytes of one direction. Appends what they complete, in order:
     // TlsMessage (one per handshake message, ChangeCipherSpec, or application data record),
