@@ -44,10 +44,12 @@ void notice(TlsStream& leg, Dir dir, std::string text) {
 }
 
 // After a TLS 1.3 handshake the upstream may still refuse our certificate: wait briefly for
-// its first record. Application data is kept for the client; timed_out means accepted.
-void await_verdict(TlsStream& upstream, std::chrono::steady_clock::time_point deadline, std::string& early,
-                   boost::system::error_code& ec) {
-    upstream.next_layer().set_sync_deadline(std::min(deadline, std::chrono::steady_clock::now() + kVerdictWait));
+// its first record. Application data is kept for the client; a ticket or timed_out means accepted.
+void await_verdict(TlsStream& upstream, const TlsLegHooks& hooks, std::chrono::steady_clock::time_point deadline,
+                   std::string& early, boost::system::error_code& ec) {
+    // A NewSessionTicket is sent only after the server has accepted our Finished: no need to wait on.
+    upstream.next_layer().set_sync_deadline(std::min(deadline, std::chrono::steady_clock::now() + kVerdictWait),
+                                            &hooks.ticket_received);
     std::array<char, 16 * 1024> buf;
     const std::size_t n = upstream.read_some(asio::buffer(buf), ec);
     early.append(buf.data(), n);
@@ -145,7 +147,7 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream
                 out.upstream_certs_recorded = true;
             }
             if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
-                await_verdict(upstream, deadline, out.upstream_early, st.upstream_ec);
+                await_verdict(upstream, upstream_hooks, deadline, out.upstream_early, st.upstream_ec);
         }
         st.verdict = upstream_hooks.fatal_alert_received ? 0 : 1;
         if (*st.verdict == 0)

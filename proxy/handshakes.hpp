@@ -11,8 +11,9 @@
 // the forgery of the client's certificate (synchronously: this blocks one I/O thread for at
 // most the upstream's round trips, bounded by the handshake deadline). With TLS 1.3 the
 // upstream judges our certificate after its handshake has completed, so siptap waits up to
-// kVerdictWait for an alert before accepting. An upstream alert fails the client's handshake
-// with the same alert; a hang-up is mirrored as the same transport close.
+// kVerdictWait for an alert before accepting (less when a NewSessionTicket says it accepted).
+// An upstream alert fails the client's handshake with the same alert; a hang-up is mirrored as
+// the same transport close.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -78,8 +78,8 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     TlsStream upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
     s.sockets[0] = &client.next_layer().socket();
     s.sockets[1] = &upstream.next_layer().socket();
-    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, {}, {}};
-    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, {}, {}};
+    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, false, {}, {}};
+    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, false, {}, {}};
     attach_hooks(client.native_handle(), &client_hooks);
     attach_hooks(upstream.native_handle(), &upstream_hooks);
     const auto& host = s.shared.config.upstream.host;

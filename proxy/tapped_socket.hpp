@@ -54,16 +54,19 @@ public:
     }
 
     // Synchronous reads and writes, used only while a forged handshake holds the other leg's
-    // handshake (see forged_handshake.hpp); a read waits at most until `deadline`, then fails
-    // with timed_out.
-    void set_sync_deadline(std::chrono::steady_clock::time_point deadline) { sync_deadline_ = deadline; }
+    // handshake (see handshakes.hpp); a read waits at most until `deadline`, then fails
+    // with timed_out; so does it once `*stop` (if given) is true.
+    void set_sync_deadline(std::chrono::steady_clock::time_point deadline, const bool* stop = nullptr) {
+        sync_deadline_ = deadline;
+        sync_stop_ = stop;
+    }
 
     template <class MutableBuffers>
     std::size_t read_some(const MutableBuffers& bufs, boost::system::error_code& ec) {
         using namespace std::chrono;
         const auto left = duration_cast<milliseconds>(sync_deadline_ - steady_clock::now()).count();
         pollfd p{socket_.native_handle(), POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
+        if ((sync_stop_ && *sync_stop_) || left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
             ec = boost::asio::error::timed_out;
             return 0;
         }
@@ -111,6 +114,7 @@ private:
     LegRecorder* recorder_;
     decoder::Dir incoming_;
     std::chrono::steady_clock::time_point sync_deadline_{};
+    const bool* sync_stop_ = nullptr;
 };
 
 }  // namespace proxy

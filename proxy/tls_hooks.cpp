@@ -21,10 +21,12 @@ bool alert_encrypted_on_wire(const SSL* ssl) {
 }
 
 void on_message(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
-    if (content_type != SSL3_RT_ALERT || len != 2) return;
     TlsLegHooks* hooks = hooks_of(ssl);
     if (!hooks) return;
     const auto* b = static_cast<const unsigned char*>(buf);
+    if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_NEWSESSION_TICKET)
+        hooks->ticket_received = true;
+    if (content_type != SSL3_RT_ALERT || len != 2) return;
     const bool received = write_p == 0;
     if (received && b[1] == SSL_AD_CLOSE_NOTIFY) hooks->close_notify_received = true;
     if (received && b[0] == SSL3_AL_FATAL) hooks->fatal_alert_received = b[1];

@@ -19,6 +19,7 @@ struct TlsLegHooks {
     decoder::Dir peer_dir = decoder::Dir::ClientToServer;  // direction of the peer's bytes
     bool close_notify_received = false;
     std::optional<std::uint8_t> fatal_alert_received;  // alert description code
+    bool ticket_received = false;  // a NewSessionTicket: a TLS 1.3 server accepted our Finished
     // Client-facing leg: refuse the ClientHello with this alert (upstream refused us).
     std::optional<std::uint8_t> refuse_with_alert;
     // Client-facing leg with forged certificates: judges the client's chain (1 accept, 0
