@@ -87,17 +87,31 @@ int x509_error_for_alert(std::uint8_t alert) {
 
 asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
                                                    TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks) {
+    HandshakeOutcome out;
     auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
     if (uec) {
         co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
-        co_return HandshakeOutcome{};
+        co_return out;
+    }
+    SSL* up = upstream.native_handle();
+    boost::system::error_code vec;
+    if (SSL_version(up) == TLS1_3_VERSION && SSL_get_certificate(up))
+        await_verdict(upstream, upstream_hooks, std::chrono::steady_clock::now() + kVerdictWait, out.upstream_early, vec);
+    if (upstream_hooks.fatal_alert_received) {  // refuse the client's certificate as ours was refused
+        const int error = x509_error_for_alert(*upstream_hooks.fatal_alert_received);
+        client_hooks.verify_client_chain = [error](X509_STORE_CTX* store) {
+            X509_STORE_CTX_set_error(store, error);
+            return 0;
+        };
     }
     auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
-    if (cec) {
-        co_await mirror_failure(client, upstream, false);
-        co_return HandshakeOutcome{};
+    client_hooks.verify_client_chain = nullptr;
+    if (cec || vec) {
+        co_await mirror_failure(client, upstream, bool(vec));
+        co_return out;
     }
-    co_return HandshakeOutcome{true, {}};
+    out.established = true;
+    co_return out;
 }
 
 asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,

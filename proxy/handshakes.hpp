@@ -2,7 +2,9 @@
 // siptap, and the mirroring of a failed handshake onto the other leg.
 //
 // Given certificates: the upstream is asked first; if it refuses (alert) the client's
-// ClientHello is refused with the same alert; if it hangs up, so does siptap.
+// ClientHello is refused with the same alert; if it hangs up, so does siptap. A TLS 1.3
+// upstream judges our certificate after its handshake: siptap waits for its verdict (see
+// below) and refuses the client's certificate with the upstream's alert.
 //
 // Forged certificates (--forge-ca): the upstream's handshake runs until it asks for our client
 // certificate; the upstream's certificate is then known and its forgery is presented to the

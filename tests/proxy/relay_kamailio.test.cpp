@@ -109,3 +109,22 @@ TEST_CASE("[proxy] Kamailio closes a wildcard UM certificate's connection with a
         for (const auto& alert : events_of(events, "tls_alert", leg))
             CHECK(alert["description"] != "close_notify");
 }
+
+TEST_CASE("[proxy] Kamailio refuses siptap's expired certificate: the client's certificate is refused with the same alert", "[proxy]") {
+    LyncSetup s;
+    SiptapProxy siptap(s.dir, s.lync->address(), s.given_certs("umexpired"));
+    const auto relayed = run_sip_client(s.dir, siptap.address(), "um", s.request);
+    CHECK(relayed["received"] == "");
+    CHECK(relayed["close"] == "alert:certificate_expired");
+
+    const auto events = siptap.wait_closes(2);
+    const Legs legs = find_legs(events, siptap.address(), s.lync->address());
+    REQUIRE(legs.upstream != 0);
+    std::vector<std::string> from_lync, to_client;
+    for (const auto& e : events_of(events, "tls_alert", legs.upstream))
+        if (e["src"] == s.lync->address()) from_lync.push_back(e["description"]);
+    for (const auto& e : events_of(events, "tls_alert", legs.client))
+        if (e["src"] == siptap.address()) to_client.push_back(e["description"]);
+    CHECK(from_lync == std::vector<std::string>{"certificate_expired"});
+    CHECK(to_client == std::vector<std::string>{"certificate_expired"});
+}
