@@ -52,7 +52,7 @@ public:
     Narrator(std::ostream& out, std::uint16_t lync_port) : out_(out), lync_port_(lync_port) {}
 
     void on_event(const decoder::Event& e) override {
-        if (const auto* f = e.as<decoder::Finding>()) return finding(*f);
+        if (const auto* f = e.as<decoder::Finding>()) return finding(*f, e.conn != 0 && upstream_conn(e));
         const bool up = e.conn != 0 && upstream_conn(e);
         if (e.as<decoder::ConnOpen>()) {
             if (!up) um_ = e.src;
@@ -218,18 +218,29 @@ private:
         cv_.notify_all();
     }
 
-    void finding(const decoder::Finding& f) {
-        if (!seen_.insert("f:" + f.code).second) return;
+    // Each finding code once; the upstream leg's wording (what Lync did) wins over the client leg's.
+    void finding(const decoder::Finding& f, bool up) {
+        const std::string text =
+            std::string("Finding [") + decoder::to_string(f.severity) + "] " + f.code + ": " + f.message;
+        if (auto it = finding_line_.find(f.code); it != finding_line_.end()) {
+            if (up && !it->second.second) {
+                lines_[it->second.first].second = text;
+                it->second.second = true;
+            }
+            return;
+        }
+        finding_line_[f.code] = {lines_.size(), up};
         if (f.severity == decoder::Severity::Error) {
             ++outcome.errors;
             outcome.error_codes.push_back(f.code);
         }
-        say(std::string("Finding [") + decoder::to_string(f.severity) + "] " + f.code + ": " + f.message);
+        say(text);
     }
 
     std::ostream& out_;
     std::uint16_t lync_port_;
     std::vector<std::pair<int, std::string>> lines_;
+    std::map<std::string, std::pair<std::size_t, bool>> finding_line_;  // code -> line, from upstream leg
     decoder::Endpoint um_;
     std::map<std::uint64_t, bool> upstream_;
     std::set<std::string> seen_;
