@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 CXX=clang++ cmake -S . -B build-fuzz -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPTAP_WERROR=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_sip fuzz_tls fuzz_x509 fuzz_pcap
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_sip fuzz_tls fuzz_x509 fuzz_pcap fuzz_keylog
 status=0
-for target in sip tls x509 pcap; do
+for target in sip tls x509 pcap keylog; do
   scratch="$(mktemp -d)"
   echo "fuzz_$target: ${seconds}s"
   if ! (cd build-fuzz && "./tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=65536 \

@@ -5,6 +5,7 @@ sip:  each SIP payload of the plaintext captures (UDP datagrams, TCP segments)
 tls:  per TLS capture, one input: a split byte, then the client's stream, then the server's
 x509: the DER of every certificate in pcaps/tls-pki
 pcap: the small sample captures themselves
+keylog: a few of the key logs the TLS captures' peers wrote
 Run from the repository root: python3 tests/fuzz/make_corpus.py
 """
 import glob
@@ -66,6 +67,12 @@ def x509_seeds():
         save("x509", der, os.path.basename(pem) + ".der")
 
 
+def keylog_seeds():
+    for keys in sorted(glob.glob(os.path.join(ROOT, "pcaps", "tls*.keys")))[:3]:
+        with open(keys, "rb") as f:
+            save("keylog", f.read(), os.path.basename(keys) + ".seed")
+
+
 def pcap_seeds():
     for capture in sorted(glob.glob(os.path.join(ROOT, "pcaps", "sip-*.pcap*"))
                           + glob.glob(os.path.join(ROOT, "pcaps", "bad", "*.pcap"))):
@@ -80,3 +87,4 @@ if __name__ == "__main__":
     tls_seeds()
     x509_seeds()
     pcap_seeds()
+    keylog_seeds()
