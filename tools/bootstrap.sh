@@ -10,6 +10,7 @@ packages=(
   libcli11-dev catch2 nlohmann-json3-dev      # command line, tests, JSON lines
   tshark openssl python3 kamailio kamailio-tls-modules  # real peers and cross-checks in tests
   clang libclang-rt-14-dev                    # fuzz targets (libFuzzer) and sanitizers
+  chromium                                    # renders the HTML report in its test
 )
 missing=()
 for p in "${packages[@]}"; do
