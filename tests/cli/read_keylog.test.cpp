@@ -142,7 +142,9 @@ TEST_CASE("[read_keylog] tshark with the same key log agrees on SIP methods and 
     for (std::string line; std::getline(ss, line);)
         if (!line.empty()) theirs.push_back(line);
     std::vector<std::string> ours;
-    for (const auto* m : test::payloads<SipMessage>(read_with_keys(file, load_keys(test::pcap(name + ".keys")))))
+    // Keep the events alive: payloads() points into them.
+    const auto events = read_with_keys(file, load_keys(test::pcap(name + ".keys")));
+    for (const auto* m : test::payloads<SipMessage>(events))
         ours.push_back(m->is_request ? m->method + "\t" : "\t" + std::to_string(m->status));
     CHECK(ours == theirs);
 }
