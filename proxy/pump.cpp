@@ -80,16 +80,7 @@ asio::awaitable<PeerClose> pump_plain(TappedSocket& from, TappedSocket& to, Acti
             auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
             if (wec) co_return PeerClose::Aborted;
         }
-        if (!ec) continue;
-        if (ec == asio::error::eof) {
-            send_fin(to);
-            co_return PeerClose::Fin;
-        }
-        if (ec == asio::error::connection_reset) {
-            send_rst(to);
-            co_return PeerClose::Rst;
-        }
-        co_return PeerClose::Aborted;
+        if (ec) co_return mirror_read_end(ec, to);
     }
 }
 

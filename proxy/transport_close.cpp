@@ -35,20 +35,23 @@ void send_rst(TappedSocket& to) noexcept {
     to.recorder().rst(to.outgoing());
 }
 
+PeerClose mirror_read_end(const boost::system::error_code& ec, TappedSocket& to) noexcept {
+    if (ec == asio::error::eof) {
+        send_fin(to);
+        return PeerClose::Fin;
+    }
+    if (ec == asio::error::connection_reset) {
+        send_rst(to);
+        return PeerClose::Rst;
+    }
+    return PeerClose::Aborted;
+}
+
 asio::awaitable<PeerClose> mirror_transport_close(TappedSocket& from, TappedSocket& to) {
     std::array<char, 4096> sink;
     for (;;) {
         auto [ec, n] = co_await from.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
-        if (!ec) continue;
-        if (ec == asio::error::eof) {
-            send_fin(to);
-            co_return PeerClose::Fin;
-        }
-        if (ec == asio::error::connection_reset) {
-            send_rst(to);
-            co_return PeerClose::Rst;
-        }
-        co_return PeerClose::Aborted;
+        if (ec) co_return mirror_read_end(ec, to);
     }
 }
 

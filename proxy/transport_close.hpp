@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "decoder/events.hpp"
 #include "proxy/tapped_socket.hpp"
@@ -15,6 +16,10 @@ const char* to_string(PeerClose);
 
 void send_fin(TappedSocket& to) noexcept;
 void send_rst(TappedSocket& to) noexcept;
+
+// The read error that ended `from`, passed on to `to`: end of file as a FIN, a reset as an
+// RST; anything else closes nothing and is Aborted.
+PeerClose mirror_read_end(const boost::system::error_code& ec, TappedSocket& to) noexcept;
 
 // Reads `from` (the bytes still reach the decoder) until its TCP connection ends, then
 // closes `to` the same way. Returns Fin, Rst or Aborted.
