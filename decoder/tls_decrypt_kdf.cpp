@@ -1,4 +1,5 @@
 // EVP_KDF wrappers for the TLS 1.2 PRF and TLS 1.3 HKDF-Expand-Label; see tls_decrypt_kdf.hpp.
+#include "decoder/openssl_ptr.hpp"
 #include "decoder/tls_decrypt_kdf.hpp"
 
 #include <openssl/core_names.h>
@@ -12,9 +13,6 @@ namespace decoder::tls {
 
 namespace {
 
-struct KdfCtxFree {
-    void operator()(EVP_KDF_CTX* c) const noexcept { EVP_KDF_CTX_free(c); }
-};
 
 // Fetched once per process (the fetch is the slow part); never freed.
 EVP_KDF* fetched(const char* name) noexcept {
@@ -31,7 +29,7 @@ void* mutable_ptr(const void* p) { return const_cast<void*>(p); }
 std::optional<std::vector<std::byte>> derive(const char* kdf, OSSL_PARAM* params, std::size_t length) {
     EVP_KDF* k = fetched(kdf);
     if (!k) return std::nullopt;
-    std::unique_ptr<EVP_KDF_CTX, KdfCtxFree> ctx(EVP_KDF_CTX_new(k));
+    OpenSslPtr<EVP_KDF_CTX, EVP_KDF_CTX_free> ctx(EVP_KDF_CTX_new(k));
     std::vector<std::byte> out(length);
     if (!ctx || EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), length, params) <= 0) {
         ERR_clear_error();

@@ -6,22 +6,19 @@
 #include <memory>
 
 #include "decoder/diagnosis_rules.hpp"
+#include "decoder/openssl_ptr.hpp"
 
 namespace decoder {
 
 namespace {
 
-struct Deleter {
-    void operator()(X509* p) const { X509_free(p); }
-    void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-    void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-    void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
-};
-template <class T> using Owned = std::unique_ptr<T, Deleter>;
+void free_chain(STACK_OF(X509) * chain) { sk_X509_pop_free(chain, X509_free); }
 
-Owned<X509> parse(const std::string& der) {
+using X509Ptr = OpenSslPtr<X509, X509_free>;
+
+X509Ptr parse(const std::string& der) {
     const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    return Owned<X509>(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    return X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
 }
 
 }  // namespace
@@ -29,17 +26,17 @@ Owned<X509> parse(const std::string& der) {
 std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain,
                                               const std::string& ca_file, Micros at) {
     if (chain.empty() || ca_file.empty()) return std::nullopt;
-    Owned<X509_STORE> store(X509_STORE_new());
+    OpenSslPtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
     if (!store || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
         ERR_clear_error();
         return FindingDraft{Severity::Warning, "untrusted-issuer",
                             "Could not read trusted roots from " + ca_file + ", chain not checked."};
     }
     auto leaf = parse(chain.front().der);
-    Owned<STACK_OF(X509)> untrusted(sk_X509_new_null());
+    OpenSslPtr<STACK_OF(X509), free_chain> untrusted(sk_X509_new_null());
     for (std::size_t i = 1; i < chain.size(); ++i)
         if (auto c = parse(chain[i].der)) sk_X509_push(untrusted.get(), c.release());
-    Owned<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+    OpenSslPtr<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
     if (!leaf || !ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {
         ERR_clear_error();
         return std::nullopt;

@@ -18,18 +18,16 @@
 #include <ctime>
 #include <memory>
 
+#include "decoder/openssl_ptr.hpp"
+
 namespace decoder {
 namespace {
 
-template <auto Free>
-struct Deleter {
-    template <class T> void operator()(T* p) const noexcept { Free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
+using X509Ptr = OpenSslPtr<X509, X509_free>;
+using NamePtr = OpenSslPtr<X509_NAME, X509_NAME_free>;
+using BioPtr = OpenSslPtr<BIO, BIO_free>;
+using BignumPtr = OpenSslPtr<BIGNUM, BN_free>;
+using GeneralNamesPtr = OpenSslPtr<GENERAL_NAMES, GENERAL_NAMES_free>;
 
 // Pops every queued OpenSSL error into one line ("" when there is none).
 std::string drain_errors() {

@@ -4,18 +4,16 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+
+#include "decoder/openssl_ptr.hpp"
 #include <stdexcept>
 
 namespace decrypt_fixture {
 
 namespace {
 
-template <auto F>
-struct Free {
-    template <class T> void operator()(T* p) const noexcept { F(p); }
-};
-using CtxPtr = std::unique_ptr<SSL_CTX, Free<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, Free<SSL_free>>;
+using CtxPtr = decoder::OpenSslPtr<SSL_CTX, SSL_CTX_free>;
+using SslPtr = decoder::OpenSslPtr<SSL, SSL_free>;
 
 std::string pki(const char* name) { return std::string(SIPTAP_PCAP_DIR) + "/tls-pki/" + name; }
 

@@ -115,8 +115,8 @@ const Pki& pki() {
 
 namespace {
 
-using CtxPtr = std::unique_ptr<SSL_CTX, Free<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, Free<SSL_free>>;
+using CtxPtr = OpenSslPtr<SSL_CTX, SSL_CTX_free>;
+using SslPtr = OpenSslPtr<SSL, SSL_free>;
 
 int accept_all(int, X509_STORE_CTX*) { return 1; }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "decoder/openssl_ptr.hpp"
 #include "decoder/events.hpp"
 #include "decoder/tls_session.hpp"
 
@@ -21,12 +22,9 @@ namespace fixture {
 using decoder::Dir;
 using ByteVec = std::vector<std::byte>;
 
-template <auto F>
-struct Free {
-    template <class T> void operator()(T* p) const noexcept { F(p); }
-};
-using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
+using decoder::OpenSslPtr;
+using X509Ptr = OpenSslPtr<X509, X509_free>;
+using PkeyPtr = OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
 
 struct CertSpec {
     std::vector<std::pair<std::string, std::string>> subject;  // in DER order: {"C","US"}, ...
