@@ -76,6 +76,9 @@ Runner add_proxy_command(CLI::App& app) {
     cmd->add_option("--keylog", c.keylog_file, "Write an NSS key log of both legs (mode 0600)");
     cmd->add_option("--write-pcap", c.pcap_file,
                     "Write the decrypted traffic of both legs as pcapng with synthetic TCP/IP headers (mode 0600)");
+    cmd->add_option("--capture", c.capture_file,
+                    "Write both legs as they were on the wire (TLS records, SYN/FIN/RST) as pcapng with the TLS "
+                    "secrets embedded, so Wireshark and `siptap read` decrypt it without a key file (mode 0600)");
     cmd->add_option("--handshake-timeout", o->handshake_timeout_s, "Seconds allowed for both handshakes")
         ->capture_default_str();
     cmd->add_option("--idle-timeout", o->idle_timeout_s, "Seconds without traffic before a relay is closed")

@@ -1,61 +1,149 @@
 #include "proxy/leg_recorder.hpp"
 
+#include <algorithm>
 #include <mutex>
+#include <utility>
 
 namespace proxy {
 
 using decoder::Dir;
+using Kind = HeldInput::Kind;
 
 LegRecorder::LegRecorder(EventGate& gate, decoder::Endpoint client, decoder::Endpoint server,
-                         decoder::Transport base)
+                         decoder::Transport base, bool tls)
     : gate_(gate),
       connection_(gate.bus(), gate.next_conn_id(), std::move(client), std::move(server), base,
-                  EventGate::now(), true) {}
+                  EventGate::now(), true, &keys_),
+      hold_(tls) {}
 
 LegRecorder::~LegRecorder() { finish(decoder::CloseHow::Timeout); }
 
 void LegRecorder::wire(Dir dir, std::span<const std::byte> data) noexcept {
     std::lock_guard lock(gate_.mutex());
-    const auto now = EventGate::now();
-    connection_.on_data(dir, data, now);
-    if (pcap_ && !pcap_decrypted_) pcap_->data(dir, data, now);
+    HeldInput input{Kind::Data, dir, EventGate::now(), {}, std::nullopt};
+    if (!hold_.active()) {
+        const auto now = input.ts;
+        connection_.on_data(dir, data, now);
+        if (pcap_ && !pcap_decrypted_) pcap_->data(dir, data, now);
+        if (capture_) capture_->data(dir, data, now);
+        return;
+    }
+    try {
+        input.bytes.assign(data.begin(), data.end());
+    } catch (...) {
+        return release_locked();  // out of memory: stop holding rather than lose more
+    }
+    if (!hold_.add(std::move(input))) release_locked();
 }
 
 void LegRecorder::plaintext(Dir dir, std::span<const std::byte> data) noexcept {
     std::lock_guard lock(gate_.mutex());
     const auto now = EventGate::now();
-    connection_.on_plaintext(dir, data, now);
+    if (!decrypts()) connection_.on_plaintext(dir, data, now);
     if (pcap_ && pcap_decrypted_) pcap_->data(dir, data, now);
 }
 
 void LegRecorder::payload(Dir dir, decoder::Payload payload) noexcept {
     std::lock_guard lock(gate_.mutex());
-    connection_.on_payload(dir, std::move(payload), EventGate::now());
+    HeldInput input{Kind::Payload, dir, EventGate::now(), {}, std::move(payload)};
+    if (!hold_.active()) return apply(input);
+    if (!hold_.add(std::move(input))) release_locked();
 }
 
 void LegRecorder::fin(Dir dir) noexcept {
     std::lock_guard lock(gate_.mutex());
-    const auto now = EventGate::now();
-    connection_.on_fin(dir, now);
-    if (pcap_) pcap_->fin(dir, now);
+    HeldInput input{Kind::Fin, dir, EventGate::now(), {}, std::nullopt};
+    if (!hold_.active()) return apply(input);
+    if (!hold_.add(std::move(input))) release_locked();
 }
 
 void LegRecorder::rst(Dir dir) noexcept {
     std::lock_guard lock(gate_.mutex());
-    const auto now = EventGate::now();
-    connection_.on_rst(dir, now);
-    if (pcap_) pcap_->rst(dir, now);
+    HeldInput input{Kind::Rst, dir, EventGate::now(), {}, std::nullopt};
+    if (!hold_.active()) return apply(input);
+    if (!hold_.add(std::move(input))) release_locked();
 }
 
 void LegRecorder::finish(decoder::CloseHow how) noexcept {
     std::lock_guard lock(gate_.mutex());
+    if (hold_.active()) release_locked();
     connection_.finish(how, EventGate::now());
+}
+
+void LegRecorder::secret(const char* line) noexcept {
+    std::lock_guard lock(gate_.mutex());
+    std::string text = std::string(line) + '\n';
+    if (hold_.active()) secrets_ += text;
+    else add_secrets_locked(text);
+}
+
+void LegRecorder::add_secrets_locked(const std::string& lines) noexcept {
+    if (lines.empty()) return;
+    try {
+        std::vector<std::string> problems;  // OpenSSL's own lines: nothing to report
+        keys_.add_text(lines, "the relay's TLS secrets", problems);
+    } catch (...) {
+    }
+    if (capture_file_) capture_file_->write_tls_secrets(lines);
+}
+
+void LegRecorder::apply(HeldInput& input) noexcept {
+    const auto dir = input.dir;
+    const auto ts = input.ts;
+    switch (input.kind) {
+    case Kind::Data:
+        connection_.on_data(dir, input.bytes, ts);
+        if (pcap_ && !pcap_decrypted_) pcap_->data(dir, input.bytes, ts);
+        if (capture_) capture_->data(dir, input.bytes, ts);
+        return;
+    case Kind::Payload: {
+        const bool on_the_wire = std::holds_alternative<decoder::Certificate>(*input.payload) ||
+                                 std::holds_alternative<decoder::TlsAlert>(*input.payload);
+        if (!(on_the_wire && decrypts())) connection_.on_payload(dir, std::move(*input.payload), ts);
+        return;
+    }
+    case Kind::Fin:
+        connection_.on_fin(dir, ts);
+        if (pcap_) pcap_->fin(dir, ts);
+        if (capture_) capture_->fin(dir, ts);
+        return;
+    case Kind::Rst:
+        connection_.on_rst(dir, ts);
+        if (pcap_) pcap_->rst(dir, ts);
+        if (capture_) capture_->rst(dir, ts);
+        return;
+    }
+}
+
+void LegRecorder::release_locked() noexcept {
+    add_secrets_locked(std::exchange(secrets_, {}));
+    auto held = hold_.release();
+    for (auto& input : held) apply(input);
+}
+
+void LegRecorder::handshakes_done(LegRecorder& a, LegRecorder& b) noexcept {
+    std::lock_guard lock(a.gate_.mutex());  // one gate for both legs of a connection
+    // Secrets first (into the capture file too), then both legs' input in time order.
+    a.add_secrets_locked(std::exchange(a.secrets_, {}));
+    b.add_secrets_locked(std::exchange(b.secrets_, {}));
+    auto held_a = a.hold_.release(), held_b = b.hold_.release();
+    auto ia = held_a.begin(), ib = held_b.begin();
+    while (ia != held_a.end() || ib != held_b.end()) {
+        if (ib == held_b.end() || (ia != held_a.end() && ia->ts <= ib->ts)) a.apply(*ia++);
+        else b.apply(*ib++);
+    }
 }
 
 void LegRecorder::write_pcap(PcapngWriter& out, bool decrypted) {
     std::lock_guard lock(gate_.mutex());
     pcap_decrypted_ = decrypted;
     pcap_ = std::make_unique<SyntheticTcp>(out, connection_.client(), connection_.server(), EventGate::now());
+}
+
+void LegRecorder::capture(PcapngWriter& out) {
+    std::lock_guard lock(gate_.mutex());
+    capture_file_ = &out;
+    capture_ = std::make_unique<SyntheticTcp>(out, connection_.client(), connection_.server(), EventGate::now());
 }
 
 }  // namespace proxy

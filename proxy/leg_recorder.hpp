@@ -1,42 +1,71 @@
 // One relay leg (client <-> siptap, or siptap <-> upstream) as the decoder sees it: the raw
-// wire bytes of both directions, the decrypted SIP, facts only OpenSSL knows and the close.
-// Thread-safe through the EventGate; never throws.
+// wire bytes of both directions, facts only OpenSSL knows and the close. A TLS leg's decoder
+// is given the leg's own TLS secrets and decrypts the wire itself, exactly as `siptap read`
+// decrypts a capture of it with the key log: the live view and the replay of --capture are
+// one decoding of the same bytes. Thread-safe through the EventGate; never throws.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "decoder/connection.hpp"
+#include "decoder/tls_keylog.hpp"
 #include "proxy/event_gate.hpp"
+#include "proxy/handshake_hold.hpp"
 #include "proxy/synthetic_tcp.hpp"
 
 namespace proxy {
 
 class LegRecorder {
 public:
+    // `tls`: the relay terminates TLS on this leg; its input is held until its handshake has
+    // ended (see handshake_hold.hpp).
     LegRecorder(EventGate& gate, decoder::Endpoint client, decoder::Endpoint server,
-                decoder::Transport base);
+                decoder::Transport base, bool tls = false);
     ~LegRecorder();
 
     void wire(decoder::Dir dir, std::span<const std::byte> data) noexcept;
+    // Decrypted application data: for --write-pcap, and for the decoder of a TLS leg whose
+    // secrets it does not have.
     void plaintext(decoder::Dir dir, std::span<const std::byte> data) noexcept;
+    // A fact from OpenSSL. Certificates and alert names are dropped once the decoder has the
+    // leg's secrets: it reads them off the wire itself.
     void payload(decoder::Dir dir, decoder::Payload payload) noexcept;
     void fin(decoder::Dir dir) noexcept;
     void rst(decoder::Dir dir) noexcept;
     void finish(decoder::CloseHow how) noexcept;
+    // One NSS key log line of this leg's TLS session.
+    void secret(const char* line) noexcept;
+    // Both legs' handshakes have ended (either way): what they held is decoded and written,
+    // merged in time order.
+    static void handshakes_done(LegRecorder& a, LegRecorder& b) noexcept;
+
     // From now on also write this leg to `out` as a synthetic TCP connection carrying the
     // decrypted payload (`decrypted`) or, with --plain, the wire bytes.
     void write_pcap(PcapngWriter& out, bool decrypted);
+    // From now on also write this leg to `out` as it was on the wire (--capture), with its
+    // TLS secrets in Decryption Secrets Blocks ahead of the records they decrypt.
+    void capture(PcapngWriter& out);
 
     std::uint64_t id() const { return connection_.id(); }
     const decoder::Endpoint& client() const { return connection_.client(); }
     const decoder::Endpoint& server() const { return connection_.server(); }
 
 private:
+    void release_locked() noexcept;
+    void apply(HeldInput& input) noexcept;
+    void add_secrets_locked(const std::string& lines) noexcept;
+    bool decrypts() const { return !keys_.empty(); }
+
     EventGate& gate_;
+    decoder::KeyLog keys_;  // declared before connection_, which reads it
+    std::string secrets_;   // key log lines that arrived while the handshake was held
     decoder::Connection connection_;
-    std::unique_ptr<SyntheticTcp> pcap_;
+    HandshakeHold hold_;
+    std::unique_ptr<SyntheticTcp> pcap_, capture_;
+    PcapngWriter* capture_file_ = nullptr;
     bool pcap_decrypted_ = false;
 };
 

@@ -12,7 +12,8 @@ namespace proxy {
 
 namespace {
 
-constexpr std::uint32_t kSectionHeader = 0x0A0D0D0A, kInterface = 1, kEnhancedPacket = 6;
+constexpr std::uint32_t kSectionHeader = 0x0A0D0D0A, kInterface = 1, kEnhancedPacket = 6,
+                        kDecryptionSecrets = 0x0000000A, kSecretsTls = 0x544C534B;  // "TLSK"
 constexpr std::uint16_t kLinktypeEthernet = 1;
 constexpr std::uint32_t kSnapLen = 262144;
 
@@ -77,6 +78,19 @@ void PcapngWriter::write_frame(std::int64_t micros, std::span<const std::uint8_t
     epb.insert(epb.end(), frame.begin(), frame.end());
     std::lock_guard lock(mutex_);
     write_block(kEnhancedPacket, epb);
+    std::fflush(file_);
+}
+
+void PcapngWriter::write_tls_secrets(std::string_view keylog) noexcept {
+    if (keylog.empty()) return;
+    std::vector<std::uint8_t> dsb;
+    dsb.reserve(8 + keylog.size() + 3);
+    put32(dsb, kSecretsTls);
+    put32(dsb, static_cast<std::uint32_t>(keylog.size()));
+    dsb.insert(dsb.end(), keylog.begin(), keylog.end());
+    dsb.resize((dsb.size() + 3) & ~std::size_t{3}, 0);  // the secrets are padded, then no options
+    std::lock_guard lock(mutex_);
+    write_block(kDecryptionSecrets, dsb);
     std::fflush(file_);
 }
 

@@ -1,6 +1,7 @@
 // A pcapng file (Section Header, one Ethernet Interface Description, Enhanced Packet Blocks
-// with microsecond timestamps) written as packets arrive and flushed per packet, so Wireshark
-// can follow it live. Created with mode 0600: it holds decrypted traffic. Thread-safe.
+// with microsecond timestamps, Decryption Secrets Blocks) written as packets arrive and
+// flushed per block, so Wireshark can follow it live. Created with mode 0600: it holds
+// decrypted traffic or TLS secrets. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace proxy {
 
@@ -22,6 +24,9 @@ public:
 
     // One Ethernet frame captured at `micros` since the epoch.
     void write_frame(std::int64_t micros, std::span<const std::uint8_t> frame) noexcept;
+    // NSS key log lines (each ending in a newline) as a TLS Decryption Secrets Block; a
+    // single-pass reader (tshark) only uses secrets that come before the records they decrypt.
+    void write_tls_secrets(std::string_view keylog) noexcept;
 
 private:
     void write_block(std::uint32_t type, std::span<const std::uint8_t> body) noexcept;

@@ -28,7 +28,13 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::unique_ptr<PcapngWriter> open_capture(const RelayConfig& config) {
+    if (config.capture_file == config.pcap_file)  // both would write the same file at once
+        throw std::runtime_error("--capture " + config.capture_file + ": the same file as --write-pcap");
+    return std::make_unique<PcapngWriter>(config.capture_file);
 }
+}  // namespace
 
 struct RelayServer::Impl {
     Impl(const RelayConfig& c, decoder::EventBus& bus)
@@ -40,7 +46,7 @@ struct RelayServer::Impl {
     EventGate gate;
     std::unique_ptr<KeyLog> keylog;
     std::unique_ptr<CertForge> forge;
-    std::unique_ptr<PcapngWriter> pcap;
+    std::unique_ptr<PcapngWriter> pcap, capture;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
     std::unique_ptr<RelayShared> shared;
     asio::io_context ioc;
@@ -61,6 +67,7 @@ struct RelayServer::Impl {
 void RelayServer::Impl::setup() {
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
     if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>(config.pcap_file);
+    if (!config.capture_file.empty()) capture = open_capture(config);
     if (!config.plain) {
         if (!config.forge_ca.empty()) {
             forge = std::make_unique<CertForge>(config.forge_ca, config.trust_file);
@@ -75,7 +82,7 @@ void RelayServer::Impl::setup() {
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
     }
     shared = std::make_unique<RelayShared>(
-        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}});
+        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get()});
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))

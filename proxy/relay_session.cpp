@@ -93,6 +93,7 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
         hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline);
     else
         hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
+    LegRecorder::handshakes_done(client_leg, upstream_leg);
     if (!hs.established) co_return;
     s.handshaking = false;
     s.activity.touch();
@@ -116,9 +117,10 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
     const auto client_ep = client_socket.remote_endpoint(ec);
     const auto listen_ep = client_socket.local_endpoint(ec);
     const auto base = decoder::Transport::Tcp;
-    LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base);
     const bool decrypted = s.shared.client_facing != nullptr;
+    LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base, decrypted);
     if (s.shared.pcap) client_leg.write_pcap(*s.shared.pcap, decrypted);
+    if (s.shared.capture) client_leg.capture(*s.shared.capture);
     TappedSocket client(std::move(client_socket), client_leg, Dir::ClientToServer);
     s.sockets[0] = &client.socket();
 
@@ -139,8 +141,9 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
     upstream_socket.set_option(tcp::no_delay(true), ec);
     client.socket().set_option(tcp::no_delay(true), ec);
     LegRecorder upstream_leg(s.shared.gate, endpoint_of(upstream_socket.local_endpoint(ec)),
-                             endpoint_of(upstream_socket.remote_endpoint(ec)), base);
+                             endpoint_of(upstream_socket.remote_endpoint(ec)), base, decrypted);
     if (s.shared.pcap) upstream_leg.write_pcap(*s.shared.pcap, decrypted);
+    if (s.shared.capture) upstream_leg.capture(*s.shared.capture);
     TappedSocket upstream(std::move(upstream_socket), upstream_leg, Dir::ServerToClient);
     s.sockets[1] = &upstream.socket();
     if (s.shared.client_facing) co_await relay_tls(s, std::move(client), std::move(upstream));

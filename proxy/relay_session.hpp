@@ -24,6 +24,7 @@ struct RelayShared {
     CertForge* forge = nullptr;  // --forge-ca: forged certificates on both legs
     PcapngWriter* pcap = nullptr;  // --write-pcap
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
+    PcapngWriter* capture = nullptr;  // --capture
 };
 
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, RelayShared& shared);

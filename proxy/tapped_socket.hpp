@@ -10,9 +10,14 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <span>
 
 #include "proxy/leg_recorder.hpp"
@@ -84,11 +89,24 @@ public:
         return n;
     }
 
+    // Sends at once what the socket takes (completing later, as Asio does), so the recorder
+    // sees the bytes before any answer to them: a completion handler may run after the read
+    // that brings the answer, and the decoder would see the answer first.
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, const ConstBuffers& bufs) {
                 auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
+                boost::system::error_code sent_ec;
+                const std::size_t sent = send_now(bufs, sent_ec);
+                if (sent > 0 || (sent_ec && sent_ec != boost::asio::error::would_block &&
+                                 sent_ec != boost::asio::error::interrupted)) {
+                    show(outgoing(), bufs, sent);
+                    boost::asio::post(ex, [h = std::move(handler), sent_ec, sent]() mutable {
+                        std::move(h)(sent_ec, sent);
+                    });
+                    return;
+                }
                 socket_.async_write_some(bufs, boost::asio::bind_executor(ex,
                     [this, bufs, h = std::move(handler)](boost::system::error_code ec, std::size_t n) mutable {
                         show(outgoing(), bufs, n);
@@ -99,6 +117,29 @@ public:
     }
 
 private:
+    // One non-blocking sendmsg; 0 with would_block when the socket's buffer is full.
+    template <class ConstBuffers>
+    std::size_t send_now(const ConstBuffers& bufs, boost::system::error_code& ec) {
+        std::array<iovec, 16> iov;
+        std::size_t count = 0;
+        for (auto it = boost::asio::buffer_sequence_begin(bufs);
+             it != boost::asio::buffer_sequence_end(bufs) && count < iov.size(); ++it) {
+            const boost::asio::const_buffer b(*it);  // buffers past the 16th go in a later write
+            if (b.size() > 0) iov[count++] = {const_cast<void*>(b.data()), b.size()};
+        }
+        if (count == 0) {
+            ec = boost::asio::error::would_block;  // nothing to send: let Asio complete it
+            return 0;
+        }
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = count;
+        const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+
     template <class Buffers>
     void show(decoder::Dir dir, const Buffers& bufs, std::size_t n) {
         for (auto it = boost::asio::buffer_sequence_begin(bufs);

@@ -1,6 +1,7 @@
 #include "proxy/tls_contexts.hpp"
 
 #include "proxy/key_log.hpp"
+#include "proxy/leg_recorder.hpp"
 #include "proxy/tls_hooks.hpp"
 
 namespace proxy {
@@ -17,6 +18,7 @@ int keylog_index() {
 void on_keylog_line(const SSL* ssl, const char* line) {
     if (auto* log = static_cast<KeyLog*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index())))
         log->write(line);
+    if (const TlsLegHooks* hooks = hooks_of(ssl); hooks && hooks->recorder) hooks->recorder->secret(line);
 }
 
 // The client's certificate is recorded, never judged here: the upstream judges it (with
@@ -30,10 +32,8 @@ int accept_any_chain(X509_STORE_CTX* store, void*) {
 void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
     install_hooks(ctx);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    if (keylog) {
-        SSL_CTX_set_ex_data(ctx, keylog_index(), keylog);
-        SSL_CTX_set_keylog_callback(ctx, on_keylog_line);
-    }
+    SSL_CTX_set_ex_data(ctx, keylog_index(), keylog);
+    SSL_CTX_set_keylog_callback(ctx, on_keylog_line);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The two OpenSSL contexts of the relay. Towards the client siptap is the TLS server: it
 // asks for a client certificate and accepts any (it only records it). Towards the upstream it
 // is the TLS client: it presents the upstream certificate and accepts any server certificate
-// (recorded, never trusted for anything). Both write the key log when one is given.
+// (recorded, never trusted for anything). Both hand every TLS secret to its leg's recorder,
+// whose decoder decrypts the leg with it, and write it to the key log when one is given.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
