@@ -9,7 +9,7 @@ namespace {
 
 std::string tls_config(const KamailioSetup& s) {
     return "[server:default]\n"
-           "method = TLSv1.2+\n"
+           "method = " + s.tls_method + "\n"
            "verify_certificate = yes\n"
            "require_certificate = yes\n"
            "certificate = " + s.cert + "\n"
@@ -58,11 +58,13 @@ Kamailio::Kamailio(const TempDir& dir, const KamailioSetup& setup) : port_(free_
 }
 
 nlohmann::json run_sip_client(const TempDir& dir, const std::string& address, const std::string& cert,
-                              const std::string& request_file, const std::string& keylog) {
+                              const std::string& request_file, const std::string& keylog,
+                              const std::string& options) {
     std::string cmd = "timeout 15 python3 " + std::string(SIPTAP_SOURCE_DIR) +
                       "/tests/proxy/sip_tls_client.py --timeout 5 --connect " + address + " --send " +
                       request_file + " --cert " + dir / (cert + ".pem") + " --key " + dir / (cert + ".key");
     if (!keylog.empty()) cmd += " --keylog " + keylog;
+    if (!options.empty()) cmd += " " + options;
     const std::string out = command_output(cmd);
     auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded()) return nlohmann::json{{"error", "client printed no JSON: " + out}};

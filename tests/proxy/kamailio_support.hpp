@@ -17,6 +17,7 @@ struct KamailioSetup {
     std::string expected_cn = "um01.contoso.com";
     std::string ca_file;            // trusted for client certificates
     std::string cert, key;          // presented to clients
+    std::string tls_method = "TLSv1.2+";  // Kamailio's tls `method`, e.g. TLSv1.2 for 1.2 only
 };
 
 class Kamailio {
@@ -33,7 +34,9 @@ private:
 
 // Python ssl client (tests/proxy/sip_tls_client.py): one request, then a JSON line saying what
 // came back and how the server ended the connection (fin, close_notify, rst, alert:<name>, open).
+// `options`: more of its options, e.g. "--tls12 --reset".
 nlohmann::json run_sip_client(const TempDir& dir, const std::string& address, const std::string& cert,
-                              const std::string& request_file, const std::string& keylog = "");
+                              const std::string& request_file, const std::string& keylog = "",
+                              const std::string& options = "");
 
 }  // namespace proxy_test

@@ -7,8 +7,9 @@ certificate CN, the bytes received and how the server ended the connection:
   rst           TCP reset
   alert:<name>  a fatal TLS alert (e.g. alert:certificate_expired)
   open          the server kept the connection open after answering (we closed it)
-Bounded by --timeout seconds overall."""
-import argparse, json, socket, ssl, sys, time
+With --reset the client ends its side with a TCP reset (SO_LINGER 0) instead of a FIN; with
+--tls12 it offers TLS 1.2 only. Bounded by --timeout seconds overall."""
+import argparse, json, socket, ssl, struct, sys, time
 
 
 def alert_name(err):
@@ -38,11 +39,15 @@ def main():
     p.add_argument("--send", required=True)  # file with the request
     p.add_argument("--timeout", type=float, default=5.0)
     p.add_argument("--keylog")
+    p.add_argument("--tls12", action="store_true")
+    p.add_argument("--reset", action="store_true")
     a = p.parse_args()
     host, port = a.connect.rsplit(":", 1)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if a.tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     if a.cert:
         ctx.load_cert_chain(a.cert, a.key)
     if a.keylog:
@@ -91,6 +96,9 @@ def main():
             out["handshake"] = out["close"]
     out["received"] = received.decode("utf-8", "replace")
     print(json.dumps(out), flush=True)
+    if a.reset:  # no close_notify, and an RST instead of a FIN
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    tls.close()
     raw.close()
 
 
