@@ -27,7 +27,7 @@ const std::string kOptions =
 
 struct CapturedRelay {
     TempDir dir;
-    std::string capture = dir / "session.pcapng", decrypted = dir / "decrypted.pcapng";
+    std::string capture = dir / "session.pcapng", decrypted = dir / "decrypted.pcapng", keylog = dir / "keys.txt";
     std::uint16_t relay_port = 0, lync_port = 0;
     json good, wildcard, reset;  // what each client saw
     std::vector<json> live;
@@ -41,7 +41,8 @@ struct CapturedRelay {
         lync_port = lync.port();
         SiptapProxy siptap(dir, lync.address(),
                            "--forge-ca " + dir / "forgeca.pem" + " --forge-ca-key " + dir / "forgeca.key" +
-                               " --trust " + dir / "ca.pem" + " --capture " + capture + " --write-pcap " + decrypted);
+                               " --trust " + dir / "ca.pem" + " --capture " + capture + " --write-pcap " + decrypted +
+                               " --keylog " + keylog);
         relay_port = siptap.port();
         const std::string version = tls12 ? "--tls12" : "";
         good = run_sip_client(dir, siptap.address(), "um", request, "", version);
@@ -106,6 +107,27 @@ std::map<std::string, std::vector<json>> per_connection(const std::vector<json>&
     return out;
 }
 
+// Compares the live run's events with those of `siptap read CAPTURE`, per connection, in order.
+void check_replay_matches(const TempDir& dir, const std::vector<json>& live_events, const std::string& capture) {
+    const auto live = per_connection(live_events);
+    const std::string replay_file = dir / "replay.jsonl";
+    command_output("timeout 30 " + std::string(SIPTAP_BINARY) + " read --json " + capture + " > " + replay_file +
+                   " 2> " + dir / "replay_err");
+    const auto replay = per_connection(read_events(replay_file));
+    CAPTURE(read_file(dir / "replay_err"));
+    CHECK(replay.size() == live.size());
+    for (const auto& [conn, events] : live) {
+        CAPTURE(conn);
+        const auto it = replay.find(conn);
+        REQUIRE(it != replay.end());
+        for (std::size_t i = 0; i < std::max(events.size(), it->second.size()); ++i) {
+            CAPTURE(i);
+            CHECK((i < events.size() ? events[i].dump() : "(none)") ==
+                  (i < it->second.size() ? it->second[i].dump() : "(none)"));
+        }
+    }
+}
+
 // The conn_close of the nth (from 0) connection opened towards `dst_port`.
 const json* close_of(const std::vector<json>& events, const std::string& dst_port, std::size_t nth) {
     std::optional<std::uint64_t> conn;
@@ -143,6 +165,10 @@ TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with 
     const std::string stripped = r.dir / "no-secrets.pcapng";
     command_output("editcap --discard-all-secrets " + r.capture + " " + stripped);
     CHECK(r.tshark(stripped, "-Y sip -T fields -e sip.Method").empty());
+    // --keylog, written alongside, holds the same secrets.
+    CHECK(file_mode(r.keylog) == 0600);
+    CHECK(sorted_lines(r.tshark(stripped, "-o tls.keylog_file:" + r.keylog +
+                                              " -Y sip -T fields -e sip.Method -e sip.Status-Code")) == sip);
 
     // Warnings and errors: only the two resets of the RST session (Wireshark warns on every
     // RST); no malformed packet, bad checksum, sequence or TLS problem.
@@ -213,20 +239,55 @@ TEST_CASE("[proxy] siptap read of the --capture file prints what the live relay 
     CHECK((*reset_client)["how"] == "rst");
     CHECK((*reset_upstream)["how"] == "rst");  // mirrored by siptap
 
-    const std::string replay_file = r.dir / "replay.jsonl";
-    command_output("timeout 30 " + std::string(SIPTAP_BINARY) + " read --json " + r.capture + " > " + replay_file +
-                   " 2> " + r.dir / "replay_err");
-    const auto replay = per_connection(read_events(replay_file));
-    CAPTURE(read_file(r.dir / "replay_err"));
-    CHECK(replay.size() == live.size());
-    for (const auto& [conn, events] : live) {
-        CAPTURE(conn);
-        const auto it = replay.find(conn);
-        REQUIRE(it != replay.end());
-        for (std::size_t i = 0; i < std::max(events.size(), it->second.size()); ++i) {
-            CAPTURE(i);
-            CHECK((i < events.size() ? events[i].dump() : "(none)") ==
-                  (i < it->second.size() ? it->second[i].dump() : "(none)"));
-        }
-    }
+    check_replay_matches(r.dir, r.live, r.capture);
+    CHECK(read_file(r.dir / "replay_err").find(r.capture + " (embedded)") != std::string::npos);
+}
+
+// A plain SIP peer: answers the first request with 200 OK, then closes (a FIN).
+const char* kPlainServer = R"(import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
+c, _ = s.accept(); c.settimeout(5); data = b""
+while b"\r\n\r\n" not in data:
+    chunk = c.recv(65536)
+    if not chunk: break
+    data += chunk
+c.sendall(open(sys.argv[2], "rb").read()); c.close()
+)";
+// A plain SIP client: sends the request, reads until the server closes, then closes.
+const char* kPlainClient = R"(import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+c.sendall(open(sys.argv[2], "rb").read())
+while c.recv(65536): pass
+c.close()
+)";
+
+TEST_CASE("[proxy] --plain --capture: the SIP as sent, no secrets, replayed as the live run printed it",
+          "[proxy][capture]") {
+    TempDir dir;
+    const std::string capture = dir / "plain.pcapng", request = dir / "options.sip", answer = dir / "ok.sip";
+    std::ofstream(request, std::ios::binary) << kOptions;
+    std::ofstream(answer, std::ios::binary)
+        << "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS um01.contoso.com:5061;branch=z9hG4bK-capture-1\r\n"
+           "From: <sip:um01.contoso.com>;tag=1\r\nTo: <sip:lync01.contoso.com>;tag=2\r\n"
+           "Call-ID: capture-test-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    std::ofstream(dir / "server.py") << kPlainServer;
+    std::ofstream(dir / "client.py") << kPlainClient;
+    const std::uint16_t upstream_port = free_port();
+    Spawned server("exec timeout 20 python3 " + dir / "server.py" + " " + std::to_string(upstream_port) + " " + answer);
+    REQUIRE(wait_listening(upstream_port, 5s));
+    SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(upstream_port), "--plain --capture " + capture);
+    command_output("timeout 15 python3 " + dir / "client.py" + " " + std::to_string(siptap.port()) + " " + request);
+    siptap.wait_closes(2);
+    siptap.stop();
+    CHECK(file_mode(capture) == 0600);
+
+    std::string decode;
+    for (auto port : {siptap.port(), upstream_port}) decode += " -d tcp.port==" + std::to_string(port) + ",sip";
+    const auto sip = sorted_lines(command_output("timeout 20 tshark -r " + capture + decode +
+                                                 " -Y sip -T fields -e sip.Method -e sip.Status-Code 2>/dev/null"));
+    CHECK(sip == std::vector<std::string>{"\t200", "\t200", "OPTIONS\t", "OPTIONS\t"});
+    check_replay_matches(dir, siptap.events(), capture);
+    // No Decryption Secrets Block: `read` found no embedded keys.
+    CHECK(read_file(dir / "replay_err").find("(embedded)") == std::string::npos);
 }
