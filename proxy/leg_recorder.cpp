@@ -1,6 +1,5 @@
 #include "proxy/leg_recorder.hpp"
 
-#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -20,26 +19,22 @@ LegRecorder::~LegRecorder() { finish(decoder::CloseHow::Timeout); }
 
 void LegRecorder::wire(Dir dir, std::span<const std::byte> data) noexcept {
     std::lock_guard lock(gate_.mutex());
-    HeldInput input{Kind::Data, dir, EventGate::now(), {}, std::nullopt};
-    if (!hold_.active()) {
-        const auto now = input.ts;
-        connection_.on_data(dir, data, now);
-        if (pcap_ && !pcap_decrypted_) pcap_->data(dir, data, now);
-        if (capture_) capture_->data(dir, data, now);
-        return;
+    const auto now = EventGate::now();
+    if (hold_.active()) {
+        try {
+            if (!hold_.add({Kind::Data, dir, now, {data.begin(), data.end()}, std::nullopt})) release_locked();
+            return;
+        } catch (...) {
+            release_locked();  // out of memory: stop holding and decode this as it comes
+        }
     }
-    try {
-        input.bytes.assign(data.begin(), data.end());
-    } catch (...) {
-        return release_locked();  // out of memory: stop holding rather than lose more
-    }
-    if (!hold_.add(std::move(input))) release_locked();
+    feed(dir, data, now);
 }
 
 void LegRecorder::plaintext(Dir dir, std::span<const std::byte> data) noexcept {
     std::lock_guard lock(gate_.mutex());
     const auto now = EventGate::now();
-    if (!decrypts()) connection_.on_plaintext(dir, data, now);
+    if (!decrypts_) connection_.on_plaintext(dir, data, now);
     if (pcap_ && pcap_decrypted_) pcap_->data(dir, data, now);
 }
 
@@ -87,19 +82,21 @@ void LegRecorder::add_secrets_locked(const std::string& lines) noexcept {
     if (capture_file_) capture_file_->write_tls_secrets(lines);
 }
 
+void LegRecorder::feed(Dir dir, std::span<const std::byte> data, decoder::Micros ts) noexcept {
+    connection_.on_data(dir, data, ts);
+    if (pcap_ && !pcap_decrypted_) pcap_->data(dir, data, ts);
+    if (capture_) capture_->data(dir, data, ts);
+}
+
 void LegRecorder::apply(HeldInput& input) noexcept {
     const auto dir = input.dir;
     const auto ts = input.ts;
     switch (input.kind) {
-    case Kind::Data:
-        connection_.on_data(dir, input.bytes, ts);
-        if (pcap_ && !pcap_decrypted_) pcap_->data(dir, input.bytes, ts);
-        if (capture_) capture_->data(dir, input.bytes, ts);
-        return;
+    case Kind::Data: return feed(dir, input.bytes, ts);
     case Kind::Payload: {
         const bool on_the_wire = std::holds_alternative<decoder::Certificate>(*input.payload) ||
                                  std::holds_alternative<decoder::TlsAlert>(*input.payload);
-        if (!(on_the_wire && decrypts())) connection_.on_payload(dir, std::move(*input.payload), ts);
+        if (!(on_the_wire && decrypts_)) connection_.on_payload(dir, std::move(*input.payload), ts);
         return;
     }
     case Kind::Fin:
@@ -115,18 +112,23 @@ void LegRecorder::apply(HeldInput& input) noexcept {
     }
 }
 
-void LegRecorder::release_locked() noexcept {
+std::vector<HeldInput> LegRecorder::take_held_locked() noexcept {
     add_secrets_locked(std::exchange(secrets_, {}));
-    auto held = hold_.release();
+    // Whether the decoder had the keys when it met the ServerHello it is about to be given;
+    // secrets logged later come too late for it.
+    decrypts_ = !keys_.empty();
+    return hold_.release();
+}
+
+void LegRecorder::release_locked() noexcept {
+    auto held = take_held_locked();
     for (auto& input : held) apply(input);
 }
 
 void LegRecorder::handshakes_done(LegRecorder& a, LegRecorder& b) noexcept {
     std::lock_guard lock(a.gate_.mutex());  // one gate for both legs of a connection
-    // Secrets first (into the capture file too), then both legs' input in time order.
-    a.add_secrets_locked(std::exchange(a.secrets_, {}));
-    b.add_secrets_locked(std::exchange(b.secrets_, {}));
-    auto held_a = a.hold_.release(), held_b = b.hold_.release();
+    // Both legs' secrets first (into the capture file too), then their input in time order.
+    auto held_a = a.take_held_locked(), held_b = b.take_held_locked();
     auto ia = held_a.begin(), ib = held_b.begin();
     while (ia != held_a.end() || ib != held_b.end()) {
         if (ib == held_b.end() || (ia != held_a.end() && ia->ts <= ib->ts)) a.apply(*ia++);

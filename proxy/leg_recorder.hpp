@@ -54,10 +54,11 @@ public:
     const decoder::Endpoint& server() const { return connection_.server(); }
 
 private:
+    std::vector<HeldInput> take_held_locked() noexcept;
     void release_locked() noexcept;
     void apply(HeldInput& input) noexcept;
+    void feed(decoder::Dir dir, std::span<const std::byte> data, decoder::Micros ts) noexcept;
     void add_secrets_locked(const std::string& lines) noexcept;
-    bool decrypts() const { return !keys_.empty(); }
 
     EventGate& gate_;
     decoder::KeyLog keys_;  // declared before connection_, which reads it
@@ -67,6 +68,7 @@ private:
     std::unique_ptr<SyntheticTcp> pcap_, capture_;
     PcapngWriter* capture_file_ = nullptr;
     bool pcap_decrypted_ = false;
+    bool decrypts_ = false;  // the decoder reads this TLS leg's records itself
 };
 
 }  // namespace proxy

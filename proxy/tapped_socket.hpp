@@ -16,9 +16,9 @@
 #include <chrono>
 #include <cstddef>
 #include <poll.h>
+#include <span>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <span>
 
 #include "proxy/leg_recorder.hpp"
 
