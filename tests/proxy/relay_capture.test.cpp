@@ -128,6 +128,22 @@ void check_replay_matches(const TempDir& dir, const std::vector<json>& live_even
     }
 }
 
+// The subject CNs in the certificates each sender presented, as tshark decrypts them.
+std::map<std::string, std::string> certificate_cns(const CapturedRelay& r) {
+    const std::string relay = std::to_string(r.relay_port), lync = std::to_string(r.lync_port);
+    std::map<std::string, std::string> cns;  // sender -> CNs
+    std::istringstream certs(r.tshark(r.capture, "-Y tls.handshake.certificate -T fields -e tcp.srcport "
+                                                 "-e tcp.dstport -e x509sat.uTF8String"));
+    for (std::string line; std::getline(certs, line);) {
+        std::istringstream fields(line);
+        std::string src, dst, names;
+        std::getline(std::getline(std::getline(fields, src, '\t'), dst, '\t'), names);
+        const std::string sender = src == lync ? "lync" : dst == lync ? "siptap-to-lync" : src == relay ? "siptap-to-um" : "um";
+        cns[sender] += names + ",";
+    }
+    return cns;
+}
+
 // The conn_close of the nth (from 0) connection opened towards `dst_port`.
 const json* close_of(const std::vector<json>& events, const std::string& dst_port, std::size_t nth) {
     std::optional<std::uint64_t> conn;
@@ -183,16 +199,7 @@ TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with 
     CHECK(expert.find("Chats") != std::string::npos);  // tshark did analyse it
 
     // Both legs' certificates, decrypted in TLS 1.3: by port of the sender, the subject CNs seen.
-    std::map<std::string, std::string> cns;  // sender -> CNs
-    std::istringstream certs(r.tshark(r.capture, "-Y tls.handshake.certificate -T fields -e tcp.srcport "
-                                                 "-e tcp.dstport -e x509sat.uTF8String"));
-    for (std::string line; std::getline(certs, line);) {
-        std::istringstream fields(line);
-        std::string src, dst, names;
-        std::getline(std::getline(std::getline(fields, src, '\t'), dst, '\t'), names);
-        const std::string sender = src == lync ? "lync" : dst == lync ? "siptap-to-lync" : src == relay ? "siptap-to-um" : "um";
-        cns[sender] += names + ",";
-    }
+    auto cns = certificate_cns(r);
     std::string seen;
     for (const auto& [sender, names] : cns) seen += sender + ": " + names + "\n";
     CAPTURE(seen);
