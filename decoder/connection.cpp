@@ -6,6 +6,7 @@
 #include "decoder/connection_state.hpp"
 #include "decoder/sip_parser.hpp"
 #include "decoder/sip_stream.hpp"
+#include "decoder/tls_names.hpp"
 #include "decoder/tls_session.hpp"
 
 namespace decoder {
@@ -235,7 +236,10 @@ void Connection::close(Micros ts, CloseHow how_if_nobody_closed) {
     if (impl_->content != Content::Sip && impl_->content != Content::Tls && !silent_tcp) return;
     ensure_open();
     ConnClose c = impl_->state.make_close(how_if_nobody_closed, ts, client_, server_);
-    if (impl_->tls) c.handshake_complete = impl_->tls->handshake_complete();
+    // Without keys a TLS 1.3 handshake looks complete once both flights are seen; a refusal
+    // alert (known from decryption or the relay) says the server rejected the client's flight.
+    if (impl_->tls)
+        c.handshake_complete = impl_->tls->handshake_complete() && !(c.alert && tls::is_handshake_refusal(*c.alert));
     emit(Dir::ClientToServer, ts, std::move(c));
 }
 
