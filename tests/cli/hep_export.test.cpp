@@ -1,7 +1,7 @@
 // siptap read --hep sends every SIP message as HEPv3 over UDP to the given address.
 // A real UDP socket of the test receives them; each must be a well-formed HEPv3 packet whose
 // payload is the SIP message, in capture order. (Debian 12's tshark 4.0 has no HEP
-// dissector, so tshark cannot be the judge here; see the closing note of the HEP work.)
+// dissector; hep_kamailio.test.cpp has a real HOMER-style node judge the packets.)
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
