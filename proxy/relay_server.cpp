@@ -101,7 +101,8 @@ void RelayServer::Impl::setup() {
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
     if (listening) listening(acceptor.local_endpoint().port());
     while (!stopping) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+        tcp::endpoint peer;  // from accept() itself: still known when the client has reset already
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), peer, kTuple);
         if (ec == asio::error::operation_aborted || stopping) break;
         if (ec) continue;  // e.g. the client reset before we accepted
         if (active >= config.max_connections) {
@@ -113,7 +114,7 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         ++stats.accepted;
         ++active;
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, run_session(std::move(socket), *shared), [this](std::exception_ptr) {
+        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this](std::exception_ptr) {
             session_ended();
         });
     }
