@@ -3,6 +3,7 @@
 // --user, and keeps relaying unchanged what exceeds its decoding limits.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -105,7 +106,8 @@ TEST_CASE("[proxy] listens only on the --listen address", "[proxy][security]") {
     CHECK_FALSE(tcp_connects("127.0.0.1", port));
 }
 
-TEST_CASE("[proxy] key log and pcapng are written with mode 0600 whatever the umask", "[proxy][security]") {
+TEST_CASE("[proxy] key log, pcapng and HTML report are written with mode 0600 whatever the umask",
+          "[proxy][security]") {
     SecurityRig rig;
     std::ofstream(rig.dir / "keys.log") << "";
     ::chmod((rig.dir / "keys.log").c_str(), 0666);  // an existing file is narrowed too
@@ -113,13 +115,17 @@ TEST_CASE("[proxy] key log and pcapng are written with mode 0600 whatever the um
     const std::string listen = "127.0.0.1:" + std::to_string(port);
     Spawned siptap("umask 000; exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen " + listen + " --upstream " +
                    rig.upstream_address() + " " + rig.certs() + " --keylog " + rig.dir / "keys.log" +
-                   " --write-pcap " + rig.dir / "relay.pcapng" + " > " + rig.dir / "events" + " 2> " + rig.dir / "err");
+                   " --write-pcap " + rig.dir / "relay.pcapng" + " --html " + rig.dir / "report.html" + " > " +
+                   rig.dir / "events" + " 2> " + rig.dir / "err");
     REQUIRE(wait_listening(port, 5s));
     CHECK(answered_ok(rig.send(listen, options("modes-1"))));
-    CHECK(file_size(rig.dir / "keys.log") > 0);
-    CHECK(file_size(rig.dir / "relay.pcapng") > 0);
-    CHECK(file_mode(rig.dir / "keys.log") == 0600);
-    CHECK(file_mode(rig.dir / "relay.pcapng") == 0600);
+    siptap.kill(SIGTERM);
+    REQUIRE(siptap.wait_exit(10s));
+    for (const char* file : {"keys.log", "relay.pcapng", "report.html"}) {
+        CAPTURE(file);
+        CHECK(file_size(rig.dir / file) > 0);
+        CHECK(file_mode(rig.dir / file) == 0600);
+    }
 }
 
 TEST_CASE("[proxy] --user drops root after binding and the relay still works", "[proxy][security]") {
@@ -154,7 +160,8 @@ TEST_CASE("[proxy] --user drops root after binding and the relay still works", "
         const auto listen = "127.0.0.1:" + std::to_string(port);
         Spawned siptap("exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen " + listen + " --upstream " +
                        rig.upstream_address() + " " + rig.certs() + " --keylog " + rig.dir / "keys.log" +
-                       " --user nobody > " + rig.dir / "events" + " 2> " + rig.dir / "err");
+                       " --html " + rig.dir / "report.html" + " --user nobody > " + rig.dir / "events" + " 2> " +
+                       rig.dir / "err");
         REQUIRE(wait_listening(port, 5s));
         const pid_t pid = listening_pid(port);
         REQUIRE(pid > 0);
@@ -164,6 +171,9 @@ TEST_CASE("[proxy] --user drops root after binding and the relay still works", "
         CHECK(proc_status(pid, "Groups").find("0 ") == std::string::npos);
         CHECK(answered_ok(rig.send(listen, options("dropped-1"))));
         CHECK(file_size(rig.dir / "keys.log") > 0);  // opened as root, still written
+        siptap.kill(SIGTERM);
+        REQUIRE(siptap.wait_exit(10s));
+        CHECK(file_size(rig.dir / "report.html") > 0);  // likewise, although written at the end
     }
 }
 
