@@ -61,9 +61,20 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_option("--expect-peer", options.expect_peer,
                        "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
+    // Decoding limits only: what exceeds them is reported (a notice) and no longer decoded, and
+    // a relay still forwards every byte.
+    command.add_option("--max-sip-bytes", options.sip_limits.max_message_bytes,
+                       "Largest SIP message decoded; a bigger one gives a notice and ends decoding of that direction")
+        ->check(CLI::Range(std::size_t{1024}, decoder::kMaxSipBytesCeiling))
+        ->capture_default_str();
+    command.add_option("--max-sip-headers", options.sip_limits.max_headers,
+                       "Most header lines in a SIP message decoded; more give a notice and end decoding of that direction")
+        ->check(CLI::Range(std::size_t{8}, decoder::kMaxSipHeadersCeiling))
+        ->capture_default_str();
 }
 
 Pipeline::Pipeline(const OutputOptions& options) {
+    decoder::set_process_sip_limits(options.sip_limits);
     // Analysis first: its findings are queued behind the event that caused them.
     sinks_.push_back(std::make_unique<decoder::Diagnoser>(
         bus_, decoder::DiagnosisOptions{options.expect_peer, options.ca_file}));

@@ -10,6 +10,7 @@
 
 #include "decoder/event_bus.hpp"
 #include "decoder/html_report.hpp"
+#include "decoder/sip_parser.hpp"
 
 namespace cli {
 
@@ -24,6 +25,7 @@ struct OutputOptions {
     std::uint32_t hep_id = 2001;
     std::string expect_peer;  // FQDN the peer's certificate CN must equal
     std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
+    decoder::SipLimits sip_limits;  // --max-sip-bytes, --max-sip-headers
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);

@@ -1,8 +1,13 @@
 #include "decoder/html_report.hpp"
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "decoder/text_sink.hpp"
 
@@ -231,17 +236,34 @@ void HtmlReportSink::on_event(const Event& e) {
     if (auto* c = std::get_if<Certificate>(&events_.back().payload)) c->der.clear();  // not shown
 }
 
+HtmlReportSink::HtmlReportSink(std::string path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) error_ = path_ + ": cannot write the HTML report: " + std::strerror(errno);
+    else ::fchmod(fd_, 0600);  // an existing file keeps no wider mode
+}
+
+HtmlReportSink::~HtmlReportSink() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
 void HtmlReportSink::on_end() {
-    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
-    if (!out) {
-        error_ = path_ + ": cannot write the HTML report";
-        return;
-    }
+    if (fd_ < 0) return;
+    std::ostringstream out;
     std::string title = "siptap report";
     if (dropped_) title += " (first " + std::to_string(kMaxEvents) + " events; " + std::to_string(dropped_) + " more not kept)";
     write_html_report(out, events_, title);
-    out.flush();
-    if (!out) error_ = path_ + ": writing the HTML report failed";
+    const std::string html = out.str();
+    for (std::size_t done = 0; done < html.size();) {
+        const auto n = ::write(fd_, html.data() + done, html.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = path_ + ": writing the HTML report failed: " + std::strerror(errno);
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd_);
+    fd_ = -1;
 }
 
 }  // namespace decoder

@@ -30,7 +30,12 @@ public:
     static constexpr std::size_t kMaxEvents = 20000;
     static constexpr std::size_t kMaxBytes = 64u << 20;
 
-    explicit HtmlReportSink(std::string path) : path_(std::move(path)) {}
+    // Creates the file at once, mode 0600 (it holds decrypted SIP), so that it is open before
+    // `proxy --user` gives up root; a failure is kept in error().
+    explicit HtmlReportSink(std::string path);
+    ~HtmlReportSink() override;
+    HtmlReportSink(const HtmlReportSink&) = delete;
+    HtmlReportSink& operator=(const HtmlReportSink&) = delete;
     void on_event(const Event& event) override;
     // Writes the file; a failure is kept in error() (the CLI reports it), never thrown.
     void on_end() override;
@@ -39,6 +44,7 @@ public:
 
 private:
     std::string path_, error_;
+    int fd_ = -1;
     std::vector<Event> events_;
     std::size_t dropped_ = 0, bytes_ = 0;
 };

@@ -10,7 +10,9 @@ LegRecorder::LegRecorder(EventGate& gate, decoder::Endpoint client, decoder::End
                          decoder::Transport base)
     : gate_(gate),
       connection_(gate.bus(), gate.next_conn_id(), std::move(client), std::move(server), base,
-                  EventGate::now(), true) {}
+                  EventGate::now(), true) {
+    connection_.report_always();  // every relayed connection is shown, also one that died silently
+}
 
 LegRecorder::~LegRecorder() { finish(decoder::CloseHow::Timeout); }
 

@@ -18,6 +18,7 @@
 #include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/pcapng_writer.hpp"
+#include "proxy/privilege_drop.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
 
@@ -59,6 +60,8 @@ struct RelayServer::Impl {
 };
 
 void RelayServer::Impl::setup() {
+    std::optional<RunAs> run_as;  // looked up first: an unknown name fails before anything is opened
+    if (!config.run_as_user.empty()) run_as = find_user(config.run_as_user);
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
     if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>(config.pcap_file);
     if (!config.plain) {
@@ -92,12 +95,14 @@ void RelayServer::Impl::setup() {
     if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
                                      std::to_string(ep.port()) + ": " + ec.message());
     acceptor.listen();
+    if (run_as) drop_privileges(*run_as);  // files are open, keys loaded, port bound: root is no longer needed
 }
 
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
     if (listening) listening(acceptor.local_endpoint().port());
     while (!stopping) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+        tcp::endpoint peer;  // from accept() itself: still known when the client has reset already
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), peer, kTuple);
         if (ec == asio::error::operation_aborted || stopping) break;
         if (ec) continue;  // e.g. the client reset before we accepted
         if (active >= config.max_connections) {
@@ -109,7 +114,7 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         ++stats.accepted;
         ++active;
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, run_session(std::move(socket), *shared), [this](std::exception_ptr) {
+        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this](std::exception_ptr) {
             session_ended();
         });
     }

@@ -110,10 +110,9 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
               pump_tls(upstream, client, upstream_hooks, s.activity));
 }
 
-asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
+asio::awaitable<void> relay(Session& s, tcp::socket client_socket, tcp::endpoint client_ep) {
     auto ex = client_socket.get_executor();
     boost::system::error_code ec;
-    const auto client_ep = client_socket.remote_endpoint(ec);
     const auto listen_ep = client_socket.local_endpoint(ec);
     const auto base = decoder::Transport::Tcp;
     LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base);
@@ -154,10 +153,10 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket client, RelayShared& shared) {
+asio::awaitable<void> run_session(tcp::socket client, tcp::endpoint client_ep, RelayShared& shared) {
     Session s{shared, std::chrono::steady_clock::now(), {}, true, false, false, std::nullopt, {}};
     s.timer.emplace(client.get_executor());
-    co_await (relay(s, std::move(client)) && watchdog(s));
+    co_await (relay(s, std::move(client), client_ep) && watchdog(s));
 }
 
 }  // namespace proxy

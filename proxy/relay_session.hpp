@@ -26,6 +26,8 @@ struct RelayShared {
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
 };
 
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, RelayShared& shared);
+// `client_ep` comes from accept(): a client that reset at once has no remote_endpoint() any more.
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::endpoint client_ep,
+                                         RelayShared& shared);
 
 }  // namespace proxy
