@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -44,6 +45,14 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_flag("--ladder", options.ladder,
                      "Sequence diagram per connection (drawn when it closes): TCP connect, TLS steps, "
                      "certificates, SIP messages, who hung up and how, then the findings");
+    command.add_option("--ladder-format", options.ladder_format,
+                       "Ladder as text (the terminal drawing, plain), mermaid (Markdown with one ```mermaid "
+                       "sequenceDiagram block per connection) or plantuml (one @startuml block per connection); "
+                       "implies --ladder")
+        ->check(CLI::IsMember({"text", "mermaid", "plantuml"}));
+    command.add_option("--ladder-out", options.ladder_out,
+                       "Write the ladder to this file instead of stdout (implies --ladder); stdout keeps the "
+                       "event lines, or JSON with --json");
     command.add_option("--html", options.html,
                        "Write one self-contained HTML report: findings linked to their evidence, ladder, "
                        "certificate cards, every SIP message with its raw text");
@@ -70,13 +79,23 @@ Pipeline::Pipeline(const OutputOptions& options) {
     auto counter = std::make_unique<ErrorCounter>();
     errors_ = counter.get();
     sinks_.push_back(std::move(counter));
+    const auto format = decoder::ladder_format_from(options.ladder_format).value_or(decoder::LadderFormat::Text);
+    const bool ladder = options.ladder || format != decoder::LadderFormat::Text || !options.ladder_out.empty();
+    const bool tty = isatty(STDOUT_FILENO);
+    if (!options.ladder_out.empty()) {
+        ladder_out_ = options.ladder_out;
+        ladder_file_.open(ladder_out_, std::ios::binary | std::ios::trunc);
+        if (!ladder_file_) throw std::runtime_error("--ladder-out " + ladder_out_ + ": cannot write the file");
+        sinks_.push_back(std::make_unique<decoder::LadderSink>(ladder_file_, decoder::LadderStyle{100, false, format}));
+    }
     if (options.json) {
         sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout));
-    } else if (options.ladder) {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
-        sinks_.push_back(std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color}));
+    } else if (ladder && options.ladder_out.empty()) {
+        const bool color = !options.no_color && tty && format == decoder::LadderFormat::Text;
+        sinks_.push_back(
+            std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color, format}));
     } else {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
+        const bool color = !options.no_color && tty;
         sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color));
         if (!options.no_summary) sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color));
     }
@@ -107,6 +126,10 @@ Pipeline::~Pipeline() = default;
 int Pipeline::finish() {
     bus_.end();
     std::cout.flush();
+    if (ladder_file_.is_open() && !ladder_file_.flush()) {
+        std::cerr << "siptap: --ladder-out " << ladder_out_ << ": writing the ladder failed\n";
+        return kExitUsage;
+    }
     if (html_ && !html_->error().empty()) {
         std::cerr << "siptap: " << html_->error() << '\n';
         return kExitUsage;
