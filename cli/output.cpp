@@ -80,7 +80,7 @@ Pipeline::Pipeline(const OutputOptions& options) {
     errors_ = counter.get();
     sinks_.push_back(std::move(counter));
     const auto format = decoder::ladder_format_from(options.ladder_format).value_or(decoder::LadderFormat::Text);
-    const bool ladder = options.ladder || format != decoder::LadderFormat::Text || !options.ladder_out.empty();
+    const bool ladder = options.ladder || !options.ladder_format.empty() || !options.ladder_out.empty();
     const bool tty = isatty(STDOUT_FILENO);
     if (!options.ladder_out.empty()) {
         ladder_out_ = options.ladder_out;

@@ -19,7 +19,7 @@ struct OutputOptions {
     bool no_color = false;
     bool no_summary = false;
     bool ladder = false;      // sequence diagram instead of event lines
-    std::string ladder_format = "text";  // text | mermaid | plantuml; implies ladder
+    std::string ladder_format;  // text | mermaid | plantuml; given at all, it implies ladder
     std::string ladder_out;   // write the ladder here; stdout keeps the usual output
     std::string html;         // write a self-contained HTML report here
     std::string filter;       // --filter expression (decoder/event_filter.hpp)
