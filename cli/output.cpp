@@ -68,7 +68,9 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_option("--hep", options.hep, "Send every SIP message as HEPv3 over UDP to this HOMER server (ADDR:PORT)");
     command.add_option("--hep-id", options.hep_id, "HEP capture agent id (default 2001)");
     command.add_option("--expect-peer", options.expect_peer,
-                       "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
+                       "FQDN the connecting peer's (client's) certificate subject CN must equal, as Lync checks "
+                       "it; also the name its Lync and RFC 6125 verdicts are given for (a server certificate is "
+                       "judged against the SNI, else against its own first host name: form only)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
 }
 
@@ -96,11 +98,12 @@ Pipeline::Pipeline(const OutputOptions& options) {
             std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color, format}));
     } else {
         const bool color = !options.no_color && tty;
-        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color));
-        if (!options.no_summary) sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color));
+        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color, options.expect_peer));
+        if (!options.no_summary)
+            sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color, options.expect_peer));
     }
     if (!options.html.empty()) {
-        auto html = std::make_unique<decoder::HtmlReportSink>(options.html);
+        auto html = std::make_unique<decoder::HtmlReportSink>(options.html, options.expect_peer);
         html_ = html.get();
         sinks_.push_back(std::move(html));
     }
