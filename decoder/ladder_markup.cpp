@@ -40,7 +40,7 @@ std::size_t append_utf8(std::string& out, std::string_view s, std::size_t i) {
 }
 
 // The shared escaping loop: `entity(c)` returns the replacement for an ASCII character the
-// syntax reads, or nullptr to keep it.
+// syntax reads, or an empty string to keep it.
 template <class Entity>
 std::string escape(std::string_view s, Entity entity) {
     std::string out;
@@ -207,9 +207,9 @@ void render_markup(const ConnectionLadder& l, LadderFormat format, std::ostream&
 }
 
 void render_markup_finding(const Finding& f, std::uint64_t conn, LadderFormat format, std::ostream& out) {
-    std::string line = upper(to_string(f.severity)) + " " + f.code + ": " + f.message;
-    for (auto& c : line)
-        if (c == '\n' || c == '\r' || c == '`') c = c == '`' ? '\'' : ' ';
+    // Outside a diagram only the line structure matters: one line, no backtick to end the fence.
+    const auto line = escape(upper(to_string(f.severity)) + " " + f.code + ": " + f.message,
+                             [](char c) { return std::string(c == '`' ? "'" : ""); });
     if (format == LadderFormat::Mermaid)
         out << "```text\nfinding (connection #" << conn << "): " << line << "\n```\n\n";
     else
