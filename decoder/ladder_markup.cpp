@@ -125,9 +125,11 @@ void begin(std::ostream& out, const ConnectionLadder& l, LadderFormat format) {
     if (format == LadderFormat::Mermaid) {
         // Markdown around the block; addresses in a code span so brackets of IPv6 stay literal.
         out << "### Connection #" << l.conn() << " (" << to_string(l.transport()) << ")";
-        for (int i = 0; i < n; ++i) out << (i ? " ↔ `" : " `") << mermaid_text(l.columns()[static_cast<std::size_t>(i)].to_string()) << "`";
+        for (int i = 0; i < n; ++i)
+            out << (i ? " ↔ `" : " `") << mermaid_text(l.columns()[static_cast<std::size_t>(i)].to_string()) << "`";
         out << "\n\n```mermaid\nsequenceDiagram\n";
-        for (int i = 0; i < n; ++i) out << "    participant " << id(i) << " as " << mermaid_text(participant_name(l, i)) << "\n";
+        for (int i = 0; i < n; ++i)
+            out << "    participant " << id(i) << " as " << mermaid_text(participant_name(l, i)) << "\n";
         return;
     }
     out << "@startuml\ntitle " << plantuml_text(title(l, " <-> ")) << "\n";
