@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -44,6 +45,14 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_flag("--ladder", options.ladder,
                      "Sequence diagram per connection (drawn when it closes): TCP connect, TLS steps, "
                      "certificates, SIP messages, who hung up and how, then the findings");
+    command.add_option("--ladder-format", options.ladder_format,
+                       "Ladder as text (the terminal drawing, plain), mermaid (Markdown with one ```mermaid "
+                       "sequenceDiagram block per connection) or plantuml (one @startuml block per connection); "
+                       "implies --ladder")
+        ->check(CLI::IsMember({"text", "mermaid", "plantuml"}));
+    command.add_option("--ladder-out", options.ladder_out,
+                       "Write the ladder to this file instead of stdout (implies --ladder); stdout keeps the "
+                       "event lines, or JSON with --json");
     command.add_option("--html", options.html,
                        "Write one self-contained HTML report: findings linked to their evidence, ladder, "
                        "certificate cards, every SIP message with its raw text");
@@ -59,7 +68,9 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_option("--hep", options.hep, "Send every SIP message as HEPv3 over UDP to this HOMER server (ADDR:PORT)");
     command.add_option("--hep-id", options.hep_id, "HEP capture agent id (default 2001)");
     command.add_option("--expect-peer", options.expect_peer,
-                       "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
+                       "FQDN the connecting peer's (client's) certificate subject CN must equal, as Lync checks "
+                       "it; also the name its Lync and RFC 6125 verdicts are given for (a server certificate is "
+                       "judged against the SNI, else against its own first host name: form only)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
     // Decoding limits only: what exceeds them is reported (a notice) and no longer decoded, and
     // a relay still forwards every byte.
@@ -81,18 +92,29 @@ Pipeline::Pipeline(const OutputOptions& options) {
     auto counter = std::make_unique<ErrorCounter>();
     errors_ = counter.get();
     sinks_.push_back(std::move(counter));
+    const auto format = decoder::ladder_format_from(options.ladder_format).value_or(decoder::LadderFormat::Text);
+    const bool ladder = options.ladder || !options.ladder_format.empty() || !options.ladder_out.empty();
+    const bool tty = isatty(STDOUT_FILENO);
+    if (!options.ladder_out.empty()) {
+        ladder_out_ = options.ladder_out;
+        ladder_file_.open(ladder_out_, std::ios::binary | std::ios::trunc);
+        if (!ladder_file_) throw std::runtime_error("--ladder-out " + ladder_out_ + ": cannot write the file");
+        sinks_.push_back(std::make_unique<decoder::LadderSink>(ladder_file_, decoder::LadderStyle{100, false, format}));
+    }
     if (options.json) {
         sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout));
-    } else if (options.ladder) {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
-        sinks_.push_back(std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color}));
+    } else if (ladder && options.ladder_out.empty()) {
+        const bool color = !options.no_color && tty && format == decoder::LadderFormat::Text;
+        sinks_.push_back(
+            std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color, format}));
     } else {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
-        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color));
-        if (!options.no_summary) sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color));
+        const bool color = !options.no_color && tty;
+        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color, options.expect_peer));
+        if (!options.no_summary)
+            sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color, options.expect_peer));
     }
     if (!options.html.empty()) {
-        auto html = std::make_unique<decoder::HtmlReportSink>(options.html);
+        auto html = std::make_unique<decoder::HtmlReportSink>(options.html, options.expect_peer);
         html_ = html.get();
         sinks_.push_back(std::move(html));
     }
@@ -118,6 +140,10 @@ Pipeline::~Pipeline() = default;
 int Pipeline::finish() {
     bus_.end();
     std::cout.flush();
+    if (ladder_file_.is_open() && !ladder_file_.flush()) {
+        std::cerr << "siptap: --ladder-out " << ladder_out_ << ": writing the ladder failed\n";
+        return kExitUsage;
+    }
     if (html_ && !html_->error().empty()) {
         std::cerr << "siptap: " << html_->error() << '\n';
         return kExitUsage;
