@@ -118,19 +118,20 @@ Pipeline::Pipeline(const OutputOptions& options) {
         html_ = html.get();
         sinks_.push_back(std::move(html));
     }
-    if (!options.filter.empty()) {
-        // Analysis and the error count see everything; what is shown goes through the filter.
-        std::vector<decoder::EventSink*> shown;
-        for (std::size_t i = 2; i < sinks_.size(); ++i) shown.push_back(sinks_[i].get());
-        sinks_.push_back(std::make_unique<decoder::FilterSink>(decoder::EventFilter::parse(options.filter), shown));
-        for (std::size_t i : {std::size_t{0}, std::size_t{1}, sinks_.size() - 1}) bus_.add_sink(*sinks_[i]);
-        return;
-    }
     if (!options.hep.empty()) {
         hep_ = std::make_unique<HepSender>(options.hep);
         const char* password = std::getenv("SIPTAP_HEP_PASSWORD");  // never on the command line
         sinks_.push_back(std::make_unique<decoder::HepSink>(
             decoder::HepOptions{options.hep_id, password ? password : "", "siptap"}, &HepSender::send, hep_.get()));
+    }
+    if (!options.filter.empty()) {
+        // Analysis and the error count see everything; what is shown or exported goes through
+        // the filter.
+        std::vector<decoder::EventSink*> shown;
+        for (std::size_t i = 2; i < sinks_.size(); ++i) shown.push_back(sinks_[i].get());
+        sinks_.push_back(std::make_unique<decoder::FilterSink>(decoder::EventFilter::parse(options.filter), shown));
+        for (std::size_t i : {std::size_t{0}, std::size_t{1}, sinks_.size() - 1}) bus_.add_sink(*sinks_[i]);
+        return;
     }
     for (auto& s : sinks_) bus_.add_sink(*s);
 }

@@ -81,3 +81,13 @@ TEST_CASE("[hep] a bad --hep address is a usage error naming it", "[hep]") {
     CHECK(run.exit_code == 2);
     CHECK_THAT(run.err, Catch::Contains("--hep homer.example:9060"));
 }
+
+TEST_CASE("[hep] with --filter only the matching messages are exported", "[hep]") {
+    UdpReceiver homer;
+    const auto run = test::run_siptap({"read", "--filter", "method REGISTER", "--hep",
+                                       "127.0.0.1:" + std::to_string(homer.port), test::pcap("sip-ipv6.pcapng")});
+    CHECK(run.exit_code == 0);
+    const auto packets = homer.drain();
+    REQUIRE(packets.size() == 4);  // the capture also holds two OPTIONS transactions
+    for (const auto& p : packets) CHECK_THAT(hep_payload(p), Catch::Contains(" REGISTER\r\n"));
+}
