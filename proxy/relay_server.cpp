@@ -161,6 +161,7 @@ RelayStats RelayServer::run(bool handle_signals) {
     for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i) extra.emplace_back([&im] { im.ioc.run(); });
     im.ioc.run();
     for (auto& t : extra) t.join();
+    im.gate.drain();  // the caller ends the bus next: every event decoded so far must be out
     return im.stats;
 }
 
