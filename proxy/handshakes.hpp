@@ -36,10 +36,10 @@ struct HandshakeOutcome {
     bool client_certs_recorded = false, upstream_certs_recorded = false;  // TLS 1.3 chains already reported
 };
 
-boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
+boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                           TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks);
 
-boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,
+boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                            TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
                                                            CertForge& forge,
                                                            std::chrono::steady_clock::time_point deadline);
