@@ -1,12 +1,17 @@
 #include "proxy/handshakes.hpp"
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <optional>
 #include <openssl/x509_vfy.h>
 
 #include "proxy/cert_forge.hpp"
 #include "proxy/tls13_certificates.hpp"
+#include "proxy/verdict_pool.hpp"
 
 namespace proxy {
 
@@ -107,12 +112,17 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstr
 
 asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                     TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
-                                                    CertForge& forge, std::chrono::steady_clock::time_point deadline) {
+                                                    CertForge& forge, VerdictPool& verdicts,
+                                                    std::chrono::steady_clock::time_point deadline) {
     struct State {
         bool client_cert_ready = false;  // the upstream may have its certificate now
         bool upstream_paused = false;    // in the certificate callback, waiting for it
         std::optional<int> verdict;      // of the verify callback, once decided
         boost::system::error_code upstream_ec;
+        // On the connection's strand: the callback asked for the upstream's handshake to be
+        // finished (cert_arrived), or the client's handshake is over (client_done).
+        bool cert_arrived = false, client_done = false;
+        bool upstream_done = false;  // under the VerdictPool's lock: the callback may go on
     } st;
     HandshakeOutcome out;
     SSL* up = upstream.native_handle();
@@ -134,6 +144,10 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         co_return out;
     }
 
+    auto strand = upstream.next_layer().get_executor();
+    asio::steady_timer wake(strand, deadline);  // cancelled to wake finish_upstream
+    // Runs on a VerdictPool thread (see handshake_on below), which may wait here; the strand
+    // does not touch the upstream leg meanwhile, finish_upstream waits for cert_arrived.
     client_hooks.verify_client_chain = [&](X509_STORE_CTX* store) -> int {
         if (st.verdict) return *st.verdict;
         if (SSL_version(cl) == TLS1_3_VERSION)
@@ -144,21 +158,41 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         else notice(upstream, Dir::ClientToServer, "cannot forge the client's certificate: " + why);
         st.client_cert_ready = true;
         if (st.upstream_paused) {
-            st.upstream_paused = false;
-            st.upstream_ec = upstream.handshake_blocking(TlsLeg::Role::Client, deadline);
-            if (!st.upstream_ec) {
-                record_tls13_certificates(up, upstream.next_layer().recorder(), Dir::ServerToClient);
-                out.upstream_certs_recorded = true;
-            }
-            if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
-                st.upstream_ec = upstream.await_verdict_blocking(upstream_hooks, verdict_deadline(deadline), out.upstream_early);
+            asio::post(strand, [&] {
+                st.cert_arrived = true;
+                wake.cancel();
+            });
+            // Not done by the deadline: the watchdog is closing both legs; do not read what
+            // finish_upstream may still be writing.
+            if (!verdicts.wait([&] { return st.upstream_done; }, deadline)) return 1;
         }
         st.verdict = upstream_hooks.fatal_alert_received ? 0 : 1;
         if (*st.verdict == 0)
             X509_STORE_CTX_set_error(store, x509_error_for_alert(*upstream_hooks.fatal_alert_received));
         return *st.verdict;
     };
-    const auto cec = co_await client.handshake(TlsLeg::Role::Server);
+    // On the strand, while the client's handshake step waits in the callback.
+    auto finish_upstream = [&]() -> asio::awaitable<void> {
+        while (!st.cert_arrived && !st.client_done && std::chrono::steady_clock::now() < deadline)
+            co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (!st.cert_arrived) co_return;
+        st.upstream_paused = false;
+        st.upstream_ec = co_await upstream.handshake(TlsLeg::Role::Client);
+        if (!st.upstream_ec) {
+            record_tls13_certificates(up, upstream.next_layer().recorder(), Dir::ServerToClient);
+            out.upstream_certs_recorded = true;
+        }
+        if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
+            st.upstream_ec = co_await upstream.await_verdict(upstream_hooks, verdict_deadline(deadline), out.upstream_early);
+        verdicts.update([&] { st.upstream_done = true; });
+    };
+    auto client_side = [&]() -> asio::awaitable<boost::system::error_code> {
+        const auto ec = co_await client.handshake_on(verdicts.executor(), TlsLeg::Role::Server);
+        st.client_done = true;
+        wake.cancel();
+        co_return ec;
+    };
+    const auto cec = co_await (client_side() && finish_upstream());
     client_hooks.verify_client_chain = nullptr;
     if (st.upstream_paused) {  // the client sent no certificate: neither do we
         st.client_cert_ready = true;

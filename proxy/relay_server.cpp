@@ -20,6 +20,7 @@
 #include "proxy/pcapng_writer.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
+#include "proxy/verdict_pool.hpp"
 
 namespace proxy {
 
@@ -28,6 +29,7 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr unsigned kVerdictThreads = 8;  // forged client handshakes waiting at once; more queue
 }
 
 struct RelayServer::Impl {
@@ -47,6 +49,7 @@ struct RelayServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::signal_set signals;
+    std::unique_ptr<VerdictPool> verdicts;  // after ioc: gone (its waiters woken) before ioc is
     std::atomic<std::size_t> active{0};
     std::atomic<bool> stopping{false};
     RelayStats stats;
@@ -76,6 +79,7 @@ void RelayServer::Impl::setup() {
     }
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}});
+    if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))

@@ -90,7 +90,8 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     const auto deadline = s.started + s.shared.config.handshake_timeout;
     HandshakeOutcome hs;  // no co_await inside ?: — g++ 12 destroys the temporary twice
     if (s.shared.forge)
-        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline);
+        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge,
+                                        *s.shared.verdicts, deadline);
     else
         hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
     if (!hs.established) co_return;

@@ -2,13 +2,13 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <new>
 #include <openssl/err.h>
-#include <poll.h>
 
 #include "proxy/tls_hooks.hpp"
 
@@ -117,35 +117,32 @@ asio::awaitable<error_code> TlsLeg::wait(Wait w) {
     co_return ec;
 }
 
-error_code TlsLeg::wait_blocking(Wait w, std::chrono::steady_clock::time_point deadline) {
-    using namespace std::chrono;
-    const auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
-    pollfd p{socket_.socket().native_handle(), static_cast<short>(w == Wait::Read ? POLLIN : POLLOUT), 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return asio::error::timed_out;
-    return {};
+TlsLeg::Wait TlsLeg::handshake_step(Role role, error_code& ec) {
+    clear_errors();
+    const int r = role == Role::Client ? SSL_connect(ssl_) : SSL_accept(ssl_);
+    ec = {};
+    return r == 1 ? Wait::None : classify(r, ec);
 }
-
-int TlsLeg::handshake_call(Role role) { return role == Role::Client ? SSL_connect(ssl_) : SSL_accept(ssl_); }
 
 asio::awaitable<error_code> TlsLeg::handshake(Role role) {
     for (;;) {
-        clear_errors();
-        const int r = handshake_call(role);
         error_code ec;
-        const Wait w = r == 1 ? Wait::None : classify(r, ec);
+        const Wait w = handshake_step(role, ec);
         if (w == Wait::None) co_return ec;
         if (auto wec = co_await wait(w)) co_return wec;
     }
 }
 
-error_code TlsLeg::handshake_blocking(Role role, std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<error_code> TlsLeg::handshake_on(asio::thread_pool::executor_type steps, Role role) {
     for (;;) {
-        clear_errors();
-        const int r = handshake_call(role);
         error_code ec;
-        const Wait w = r == 1 ? Wait::None : classify(r, ec);
-        if (w == Wait::None) return ec;
-        if (auto wec = wait_blocking(w, deadline)) return wec;
+        Wait w = Wait::None;
+        co_await asio::co_spawn(steps, [&]() -> asio::awaitable<void> {
+            w = handshake_step(role, ec);
+            co_return;
+        }, asio::use_awaitable);
+        if (w == Wait::None) co_return ec;
+        if (auto wec = co_await wait(w)) co_return wec;
     }
 }
 
@@ -223,16 +220,6 @@ asio::awaitable<error_code> TlsLeg::await_verdict(const TlsLegHooks& hooks, std:
                                timer.async_wait(kTuple));
         if (which.index() == 1) co_return error_code{};  // no verdict in time: accepted
         if (auto [wec] = std::get<0>(which); wec) co_return wec;
-    }
-}
-
-error_code TlsLeg::await_verdict_blocking(const TlsLegHooks& hooks, std::chrono::steady_clock::time_point deadline,
-                                          std::string& early) {
-    for (;;) {
-        error_code ec;
-        const Wait w = verdict_read(hooks, early, ec);
-        if (w == Wait::None) return ec;
-        if (auto wec = wait_blocking(w, deadline)) return wec == asio::error::timed_out ? error_code{} : wec;
     }
 }
 

@@ -13,6 +13,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
@@ -42,8 +43,10 @@ public:
     // Completes with asio::error::in_progress when a callback paused the handshake (the
     // certificate callback returning -1): call again to resume.
     boost::asio::awaitable<boost::system::error_code> handshake(Role role);
-    // The same, blocking the calling thread (poll) until done or `deadline` (timed_out).
-    boost::system::error_code handshake_blocking(Role role, std::chrono::steady_clock::time_point deadline);
+    // The same, with each OpenSSL step run on `steps` (a VerdictPool's threads, where a
+    // callback may wait); the socket is awaited on the leg's own executor.
+    boost::asio::awaitable<boost::system::error_code> handshake_on(boost::asio::thread_pool::executor_type steps,
+                                                                   Role role);
 
     boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buf);
     // Completes at once when OpenSSL holds unread bytes, else when the socket is readable.
@@ -59,9 +62,6 @@ public:
     boost::asio::awaitable<boost::system::error_code> await_verdict(const TlsLegHooks& hooks,
                                                                      std::chrono::steady_clock::time_point deadline,
                                                                      std::string& early);
-    boost::system::error_code await_verdict_blocking(const TlsLegHooks& hooks,
-                                                     std::chrono::steady_clock::time_point deadline,
-                                                     std::string& early);
 
     // For the BIO (tls_leg.cpp).
     struct Transport {
@@ -76,10 +76,8 @@ private:
     // What an SSL call that returned `ret` needs next; fills `ec` when it failed for good.
     Wait classify(int ret, boost::system::error_code& ec);
     boost::asio::awaitable<boost::system::error_code> wait(Wait w);
-    // poll() for `w` until `deadline`: timed_out when it passes first.
-    boost::system::error_code wait_blocking(Wait w, std::chrono::steady_clock::time_point deadline);
-    // SSL_connect or SSL_accept: they set the role only on the first call.
-    int handshake_call(Role role);
+    // One SSL_connect or SSL_accept (they set the role only on the first call): what next.
+    Wait handshake_step(Role role, boost::system::error_code& ec);
     // One SSL_read for await_verdict: Wait::None once decided (ec set on failure).
     Wait verdict_read(const TlsLegHooks& hooks, std::string& early, boost::system::error_code& ec);
 
