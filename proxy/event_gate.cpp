@@ -1,5 +1,7 @@
 #include "proxy/event_gate.hpp"
 
+#include <pthread.h>
+
 namespace proxy {
 
 EventGate::EventGate(decoder::EventBus& bus) : bus_(bus), thread_([this] { run(); }) {}
@@ -32,6 +34,7 @@ void EventGate::drain() {
 }
 
 void EventGate::run() {
+    pthread_setname_np(pthread_self(), "siptap-events");  // for per-thread CPU in top/ps/bench
     std::vector<Item> batch;
     for (;;) {
         {
