@@ -8,11 +8,15 @@
 # (request + response) during the bursts, and for siptap that of its event thread (decoding,
 # JSON) alone; they are steadier than wall-clock figures when the cores are shared.
 # BASELINE=/path/to/another/siptap adds it as a fourth target (e.g. the build before a change).
+# RT=1 runs Kamailio, the relays and the clients under SCHED_FIFO (chrt), so that other work on
+# shared cores does not sit in the measured path (needs CAP_SYS_NICE; the kernel still keeps
+# 5 % of each second for the rest).
 # usage: bench/relay_bench.sh [BUILD_DIR]   (default build); N=2000 BURST=5000 IDLE=200 REPS=5
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 siptap=${1:-$here/../build}/siptap
 N=${N:-2000} BURST=${BURST:-5000} IDLE=${IDLE:-200} REPS=${REPS:-5}
+rt=""; [ "${RT:-0}" = 1 ] && rt="chrt -f 50"
 dir=$(mktemp -d)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
@@ -46,21 +50,21 @@ loadmodule "sl.so"
 modparam("tls", "config", "$dir/tls.cfg")
 request_route { sl_send_reply("200", "OK"); }
 CFG
-kamailio -DD -E -f "$dir/kamailio.cfg" -Y "$dir" > "$dir/kamailio.log" 2>&1 & pids="$pids $!"
-"$siptap" proxy --json --listen "127.0.0.1:$relay" --upstream "127.0.0.1:$lync" \
+$rt kamailio -DD -E -f "$dir/kamailio.cfg" -Y "$dir" > "$dir/kamailio.log" 2>&1 & pids="$pids $!"
+$rt "$siptap" proxy --json --listen "127.0.0.1:$relay" --upstream "127.0.0.1:$lync" \
   --cert "$dir/siptap.pem" --key "$dir/siptap.key" --upstream-cert "$dir/um.pem" --upstream-key "$dir/um.key" \
   > /dev/null 2> "$dir/siptap.err" & siptap_pid=$!; pids="$pids $siptap_pid"
 wait_port "$lync"; wait_port "$relay"
 targets="direct:$lync:0 siptap:$relay:$siptap_pid"
 if [ -n "${BASELINE:-}" ]; then
-  "$BASELINE" proxy --json --listen "127.0.0.1:$base" --upstream "127.0.0.1:$lync" \
+  $rt "$BASELINE" proxy --json --listen "127.0.0.1:$base" --upstream "127.0.0.1:$lync" \
     --cert "$dir/siptap.pem" --key "$dir/siptap.key" --upstream-cert "$dir/um.pem" --upstream-key "$dir/um.key" \
     > /dev/null 2> "$dir/baseline.err" & base_pid=$!; pids="$pids $base_pid"
   wait_port "$base"
   targets="$targets baseline:$base:$base_pid"
 fi
 if command -v sslsplit > /dev/null; then
-  sslsplit -u root -k "$dir/ca.key" -c "$dir/ca.pem" -a "$dir/um.pem" -b "$dir/um.key" \
+  $rt sslsplit -u root -k "$dir/ca.key" -c "$dir/ca.pem" -a "$dir/um.pem" -b "$dir/um.key" \
     ssl 127.0.0.1 "$split" 127.0.0.1 "$lync" > "$dir/sslsplit.log" 2>&1 & split_pid=$!; pids="$pids $split_pid"
   sleep 1
   if ss -Hltn "sport = :$split" | grep -q .; then targets="$targets sslsplit:$split:$split_pid"; fi
@@ -77,7 +81,7 @@ cpu() {
       awk '{t += $14 + $15} END {printf "%.3f", t / 100}'
   fi
 }
-client() { python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
+client() { $rt python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rep=1
 while [ $rep -le "$REPS" ]; do
@@ -115,7 +119,7 @@ for name, modes in rows.items():
           f"{'-' if name == 'direct' else f'{added:.0f}'} | {med([r['transactions_per_s'] for r in bur]):.0f} | "
           f"{'-' if name == 'direct' else f'{cpu:.1f}'} | {f'{ev:.1f}' if ev else '-'} |")
 PY
-echo "medians of $REPS interleaved repetitions (latency: $N sequential OPTIONS each, burst: $BURST pipelined);" \
+echo "medians of $REPS interleaved repetitions (latency: $N sequential OPTIONS each, burst: $BURST pipelined)${rt:+, under $rt};" \
      "load average at start $load_start, at end $load_end"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$siptap_pid/status"; }

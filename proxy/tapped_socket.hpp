@@ -54,9 +54,11 @@ public:
     }
 
     // Non-blocking recv/send for a TLS leg's BIO (see tls_leg.hpp): would_block when the
-    // socket is not ready; eof (and the recorder's FIN) when the peer closed.
-    std::size_t receive_now(void* data, std::size_t size, boost::system::error_code& ec) {
-        const ssize_t n = call_now([&] { return ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT); }, ec);
+    // socket is not ready; eof (and the recorder's FIN) when the peer closed. `fd`, if not -1,
+    // is a duplicate of the socket's descriptor to use instead.
+    std::size_t receive_now(void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::recv(fd, data, size, MSG_DONTWAIT); }, ec);
         if (n > 0) recorder_->wire(incoming_, {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
         else if (n == 0 && !ec) ec = boost::asio::error::eof;
         if (ec == boost::asio::error::eof) recorder_->fin(incoming_);
@@ -64,9 +66,9 @@ public:
         return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
-    std::size_t send_now(const void* data, std::size_t size, boost::system::error_code& ec) {
-        const ssize_t n = call_now(
-            [&] { return ::send(socket_.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL); }, ec);
+    std::size_t send_now(const void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL); }, ec);
         if (n > 0) recorder_->wire(outgoing(), {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
         return n > 0 ? static_cast<std::size_t>(n) : 0;
     }

@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <new>
 #include <openssl/err.h>
+#include <cerrno>
+#include <unistd.h>
 
 #include "proxy/tls_hooks.hpp"
 
@@ -28,7 +30,7 @@ int bio_write(BIO* bio, const char* data, int size) {
     BIO_clear_retry_flags(bio);
     auto& t = transport_of(bio);
     error_code ec;
-    const std::size_t n = t.socket->send_now(data, static_cast<std::size_t>(size), ec);
+    const std::size_t n = t.socket->send_now(data, static_cast<std::size_t>(size), ec, t.fd);
     if (ec == asio::error::would_block) BIO_set_retry_write(bio);
     else if (ec) t.error = ec;
     return ec ? -1 : static_cast<int>(n);
@@ -38,7 +40,7 @@ int bio_read(BIO* bio, char* data, int size) {
     BIO_clear_retry_flags(bio);
     auto& t = transport_of(bio);
     error_code ec;
-    const std::size_t n = t.socket->receive_now(data, static_cast<std::size_t>(size), ec);
+    const std::size_t n = t.socket->receive_now(data, static_cast<std::size_t>(size), ec, t.fd);
     if (ec == asio::error::would_block) {
         BIO_set_retry_read(bio);
         return -1;
@@ -71,7 +73,7 @@ BIO_METHOD* tapped_socket_bio() {
 }  // namespace
 
 TlsLeg::TlsLeg(TappedSocket socket, asio::ssl::context& context)
-    : socket_(std::move(socket)), transport_{&socket_, {}}, ssl_(SSL_new(context.native_handle())) {
+    : socket_(std::move(socket)), transport_{&socket_, {}, -1}, ssl_(SSL_new(context.native_handle())) {
     BIO* bio = tapped_socket_bio() ? BIO_new(tapped_socket_bio()) : nullptr;
     if (!ssl_ || !bio) {
         BIO_free(bio);
@@ -135,12 +137,26 @@ asio::awaitable<error_code> TlsLeg::handshake(Role role) {
 
 asio::awaitable<error_code> TlsLeg::handshake_on(asio::thread_pool::executor_type steps, Role role) {
     for (;;) {
+        // The step runs on its own duplicate of the descriptor: the watchdog may close the
+        // socket meanwhile (on the strand), and its number must not be reused under the step.
+        struct Duplicate {
+            Transport& t;
+            ~Duplicate() {
+                if (t.fd >= 0) ::close(t.fd);
+                t.fd = -1;
+            }
+        };
+        transport_.fd = ::dup(socket_.socket().native_handle());
+        if (transport_.fd < 0) co_return error_code(errno, asio::error::get_system_category());
         error_code ec;
         Wait w = Wait::None;
-        co_await asio::co_spawn(steps, [&]() -> asio::awaitable<void> {
-            w = handshake_step(role, ec);
-            co_return;
-        }, asio::use_awaitable);
+        {
+            Duplicate closes{transport_};
+            co_await asio::co_spawn(steps, [&]() -> asio::awaitable<void> {
+                w = handshake_step(role, ec);
+                co_return;
+            }, asio::use_awaitable);
+        }
         if (w == Wait::None) co_return ec;
         if (auto wec = co_await wait(w)) co_return wec;
     }

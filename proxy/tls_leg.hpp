@@ -67,6 +67,7 @@ public:
     struct Transport {
         TappedSocket* socket;
         boost::system::error_code error;  // the last failed recv/send (not would_block)
+        int fd = -1;  // during handshake_on's steps: a duplicate descriptor to use
     };
 
 private:
