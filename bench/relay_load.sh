@@ -47,7 +47,7 @@ i=0; until [ -s "$dir/clients.out" ]; do
   kill -0 "$clients_pid" 2>/dev/null || { cat "$dir/clients.err" >&2; exit 1; }
   sleep 0.1
 done
-sleep 1  # the last pairs' events reach the (asynchronous) decoder
+sleep 5  # the last pairs' events reach the (asynchronous) decoder
 after=$(rss) cpu_after=$(cpu)
 result=$(cat "$dir/clients.out")
 established=$(echo "$result" | python3 -c 'import json,sys; print(json.load(sys.stdin)["established"])')
