@@ -1,11 +1,11 @@
 #include "proxy/pump.hpp"
 
 #include <array>
-#include <memory>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <memory>
 #include <span>
 
 namespace proxy {
