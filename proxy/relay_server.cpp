@@ -49,7 +49,8 @@ struct RelayServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::signal_set signals;
-    std::unique_ptr<VerdictPool> verdicts;  // after ioc: gone (its waiters woken) before ioc is
+    // Declared after ioc, so destroyed first: its waiting callbacks are woken while ioc exists.
+    std::unique_ptr<VerdictPool> verdicts;
     std::atomic<std::size_t> active{0};
     std::atomic<bool> stopping{false};
     RelayStats stats;
