@@ -1,6 +1,7 @@
 // One relay leg (client <-> siptap, or siptap <-> upstream) as the decoder sees it: the raw
 // wire bytes of both directions, the decrypted SIP, facts only OpenSSL knows and the close.
-// Thread-safe through the EventGate; never throws.
+// Thread-safe: every call is posted to the EventGate's decoder thread with its timestamp
+// (bytes are copied), so the caller does not wait for decoding; never throws.
 #pragma once
 
 #include <cstddef>
@@ -29,15 +30,17 @@ public:
     // decrypted payload (`decrypted`) or, with --plain, the wire bytes.
     void write_pcap(PcapngWriter& out, bool decrypted);
 
-    std::uint64_t id() const { return connection_.id(); }
-    const decoder::Endpoint& client() const { return connection_.client(); }
-    const decoder::Endpoint& server() const { return connection_.server(); }
+    std::uint64_t id() const { return id_; }
 
 private:
+    // Lives on the decoder thread until the last posted work that uses it has run.
+    struct State;
+    template <class Work>
+    void post(Work work, std::size_t bytes = 0) noexcept;
+
     EventGate& gate_;
-    decoder::Connection connection_;
-    std::unique_ptr<SyntheticTcp> pcap_;
-    bool pcap_decrypted_ = false;
+    std::uint64_t id_;
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace proxy

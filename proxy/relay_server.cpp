@@ -21,6 +21,7 @@
 #include "proxy/privilege_drop.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
+#include "proxy/verdict_pool.hpp"
 
 namespace proxy {
 
@@ -29,6 +30,7 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr unsigned kVerdictThreads = 8;  // forged client handshakes waiting at once; more queue
 }
 
 struct RelayServer::Impl {
@@ -48,6 +50,8 @@ struct RelayServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::signal_set signals;
+    // Declared after ioc, so destroyed first: its waiting callbacks are woken while ioc exists.
+    std::unique_ptr<VerdictPool> verdicts;
     std::atomic<std::size_t> active{0};
     std::atomic<bool> stopping{false};
     RelayStats stats;
@@ -79,6 +83,7 @@ void RelayServer::Impl::setup() {
     }
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}});
+    if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))
@@ -166,6 +171,7 @@ RelayStats RelayServer::run(bool handle_signals) {
     for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i) extra.emplace_back([&im] { im.ioc.run(); });
     im.ioc.run();
     for (auto& t : extra) t.join();
+    im.gate.drain();  // the caller ends the bus next: every event decoded so far must be out
     return im.stats;
 }
 

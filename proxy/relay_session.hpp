@@ -15,6 +15,7 @@ namespace proxy {
 
 class CertForge;
 class PcapngWriter;
+class VerdictPool;
 
 struct RelayShared {
     const RelayConfig& config;
@@ -24,6 +25,7 @@ struct RelayShared {
     CertForge* forge = nullptr;  // --forge-ca: forged certificates on both legs
     PcapngWriter* pcap = nullptr;  // --write-pcap
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
+    VerdictPool* verdicts = nullptr;  // with forge: where the client's handshake may wait
 };
 
 // `client_ep` comes from accept(): a client that reset at once has no remote_endpoint() any more.

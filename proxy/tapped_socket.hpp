@@ -1,6 +1,6 @@
 // A TCP socket that shows every byte it carries to the leg's recorder, so the decoder sees
-// exactly what was on the wire (TLS records, alerts, FIN, RST). It is the next layer of the
-// leg's ssl::stream, or used as is with --plain. Completions run on the socket's executor
+// exactly what was on the wire (TLS records, alerts, FIN, RST). It is the transport of a
+// TlsLeg, or used as is with --plain. Completions run on the socket's executor
 // (the connection's strand).
 #pragma once
 
@@ -10,10 +10,10 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <chrono>
+#include <cerrno>
 #include <cstddef>
-#include <poll.h>
 #include <span>
+#include <sys/socket.h>
 
 #include "proxy/leg_recorder.hpp"
 
@@ -53,35 +53,24 @@ public:
             token, buffers);
     }
 
-    // Synchronous reads and writes, used only while a forged handshake holds the other leg's
-    // handshake (see handshakes.hpp); a read waits at most until `deadline`, then fails
-    // with timed_out; so does it once `*stop` (if given) is true.
-    void set_sync_deadline(std::chrono::steady_clock::time_point deadline, const bool* stop = nullptr) {
-        sync_deadline_ = deadline;
-        sync_stop_ = stop;
-    }
-
-    template <class MutableBuffers>
-    std::size_t read_some(const MutableBuffers& bufs, boost::system::error_code& ec) {
-        using namespace std::chrono;
-        const auto left = duration_cast<milliseconds>(sync_deadline_ - steady_clock::now()).count();
-        pollfd p{socket_.native_handle(), POLLIN, 0};
-        if ((sync_stop_ && *sync_stop_) || left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
-            ec = boost::asio::error::timed_out;
-            return 0;
-        }
-        const std::size_t n = socket_.read_some(bufs, ec);
-        show(incoming_, bufs, n);
+    // Non-blocking recv/send for a TLS leg's BIO (see tls_leg.hpp): would_block when the
+    // socket is not ready; eof (and the recorder's FIN) when the peer closed. `fd`, if not -1,
+    // is a duplicate of the socket's descriptor to use instead.
+    std::size_t receive_now(void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::recv(fd, data, size, MSG_DONTWAIT); }, ec);
+        if (n > 0) recorder_->wire(incoming_, {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
+        else if (n == 0 && !ec) ec = boost::asio::error::eof;
         if (ec == boost::asio::error::eof) recorder_->fin(incoming_);
         else if (ec == boost::asio::error::connection_reset) recorder_->rst(incoming_);
-        return n;
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
-    template <class ConstBuffers>
-    std::size_t write_some(const ConstBuffers& bufs, boost::system::error_code& ec) {
-        const std::size_t n = socket_.write_some(bufs, ec);
-        show(outgoing(), bufs, n);
-        return n;
+    std::size_t send_now(const void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL); }, ec);
+        if (n > 0) recorder_->wire(outgoing(), {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
     template <class ConstBuffers, class Token>
@@ -99,6 +88,17 @@ public:
     }
 
 private:
+    template <class Call>
+    static ssize_t call_now(Call call, boost::system::error_code& ec) {
+        ssize_t n;
+        do n = call();
+        while (n < 0 && errno == EINTR);
+        if (n >= 0) ec = {};
+        else if (errno == EAGAIN || errno == EWOULDBLOCK) ec = boost::asio::error::would_block;
+        else ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+        return n;
+    }
+
     template <class Buffers>
     void show(decoder::Dir dir, const Buffers& bufs, std::size_t n) {
         for (auto it = boost::asio::buffer_sequence_begin(bufs);
@@ -113,8 +113,6 @@ private:
     socket_type socket_;
     LegRecorder* recorder_;
     decoder::Dir incoming_;
-    std::chrono::steady_clock::time_point sync_deadline_{};
-    const bool* sync_stop_ = nullptr;
 };
 
 }  // namespace proxy
