@@ -3,11 +3,20 @@
 # transactions per second through the relay, against a direct TLS connection and against
 # sslsplit (if installed) on the same loopback setup, and RSS per idle connection pair.
 # The Lync side is Kamailio (TLS, client certificate required, 200 OK to OPTIONS).
-# usage: bench/relay_bench.sh [BUILD_DIR]   (default build-proxy); N=2000 BURST=5000 IDLE=200
+# The three targets are measured in the same run, interleaved, REPS times; the table shows
+# medians. CPU columns: CPU time of the relay process (siptap, sslsplit) per transaction
+# (request + response) during the bursts, and for siptap that of its event thread (decoding,
+# JSON) alone; they are steadier than wall-clock figures when the cores are shared.
+# BASELINE=/path/to/another/siptap adds it as a fourth target (e.g. the build before a change).
+# RT=1 runs Kamailio, the relays and the clients under SCHED_FIFO (chrt), so that other work on
+# shared cores does not sit in the measured path (needs CAP_SYS_NICE; the kernel still keeps
+# 5 % of each second for the rest).
+# usage: bench/relay_bench.sh [BUILD_DIR]   (default build); N=2000 BURST=5000 IDLE=200 REPS=5
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-siptap=${1:-$here/../build-proxy}/siptap
-N=${N:-2000} BURST=${BURST:-5000} IDLE=${IDLE:-200}
+siptap=${1:-$here/../build}/siptap
+N=${N:-2000} BURST=${BURST:-5000} IDLE=${IDLE:-200} REPS=${REPS:-5}
+rt=""; [ "${RT:-0}" = 1 ] && rt="chrt -f 50"
 dir=$(mktemp -d)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
@@ -16,7 +25,7 @@ sh "$here/../tests/proxy/make_pki.sh" "$dir"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { i=0; until ss -Hltn "sport = :$1" | grep -q .; do i=$((i+1)); [ $i -lt 100 ] || { echo "port $1 never opened" >&2; exit 1; }; sleep 0.1; done; }
 
-lync=$(port) relay=$(port) split=$(port)
+lync=$(port) relay=$(port) split=$(port) base=$(port)
 cat > "$dir/tls.cfg" <<CFG
 [server:default]
 method = TLSv1.2+
@@ -41,25 +50,77 @@ loadmodule "sl.so"
 modparam("tls", "config", "$dir/tls.cfg")
 request_route { sl_send_reply("200", "OK"); }
 CFG
-kamailio -DD -E -f "$dir/kamailio.cfg" -Y "$dir" > "$dir/kamailio.log" 2>&1 & pids="$pids $!"
-"$siptap" proxy --json --listen "127.0.0.1:$relay" --upstream "127.0.0.1:$lync" \
+$rt kamailio -DD -E -f "$dir/kamailio.cfg" -Y "$dir" > "$dir/kamailio.log" 2>&1 & pids="$pids $!"
+$rt "$siptap" proxy --json --listen "127.0.0.1:$relay" --upstream "127.0.0.1:$lync" \
   --cert "$dir/siptap.pem" --key "$dir/siptap.key" --upstream-cert "$dir/um.pem" --upstream-key "$dir/um.key" \
   > /dev/null 2> "$dir/siptap.err" & siptap_pid=$!; pids="$pids $siptap_pid"
 wait_port "$lync"; wait_port "$relay"
-targets="direct:$lync siptap:$relay"
+targets="direct:$lync:0 siptap:$relay:$siptap_pid"
+if [ -n "${BASELINE:-}" ]; then
+  $rt "$BASELINE" proxy --json --listen "127.0.0.1:$base" --upstream "127.0.0.1:$lync" \
+    --cert "$dir/siptap.pem" --key "$dir/siptap.key" --upstream-cert "$dir/um.pem" --upstream-key "$dir/um.key" \
+    > /dev/null 2> "$dir/baseline.err" & base_pid=$!; pids="$pids $base_pid"
+  wait_port "$base"
+  targets="$targets baseline:$base:$base_pid"
+fi
 if command -v sslsplit > /dev/null; then
-  sslsplit -u root -k "$dir/ca.key" -c "$dir/ca.pem" -a "$dir/um.pem" -b "$dir/um.key" \
-    ssl 127.0.0.1 "$split" 127.0.0.1 "$lync" > "$dir/sslsplit.log" 2>&1 & pids="$pids $!"
+  $rt sslsplit -u root -k "$dir/ca.key" -c "$dir/ca.pem" -a "$dir/um.pem" -b "$dir/um.key" \
+    ssl 127.0.0.1 "$split" 127.0.0.1 "$lync" > "$dir/sslsplit.log" 2>&1 & split_pid=$!; pids="$pids $split_pid"
   sleep 1
-  if ss -Hltn "sport = :$split" | grep -q .; then targets="$targets sslsplit:$split"; fi
+  if ss -Hltn "sport = :$split" | grep -q .; then targets="$targets sslsplit:$split:$split_pid"; fi
 fi
 
-client() { python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
-for t in $targets; do
-  name=${t%%:*} p=${t#*:}
-  echo "$name latency: $(client "$p" latency "$N")"
-  echo "$name burst:   $(client "$p" burst "$BURST")"
+# CPU seconds (utime + stime) of a process and its children (sslsplit forks), or of its
+# threads named $2.
+cpu() {
+  [ "$1" = 0 ] && { echo 0; return; }
+  if [ -n "${2:-}" ]; then
+    cat /proc/"$1"/task/*/stat | awk -v n="($2)" '$2 == n {t += $14 + $15} END {printf "%.3f", t / 100}'
+  else
+    for p in "$1" $(ps -o pid= --ppid "$1"); do cat "/proc/$p/stat"; done |
+      awk '{t += $14 + $15} END {printf "%.3f", t / 100}'
+  fi
+}
+client() { $rt python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+rep=1
+while [ $rep -le "$REPS" ]; do
+  for t in $targets; do
+    name=${t%%:*} rest=${t#*:}; p=${rest%%:*} pid=${rest#*:}
+    echo "$rep $name latency $(client "$p" latency "$N")" >> "$dir/results"
+    c0=$(cpu "$pid") e0=$(cpu "$pid" siptap-events)
+    burst=$(client "$p" burst "$BURST")
+    c1=$(cpu "$pid") e1=$(cpu "$pid" siptap-events)
+    echo "$rep $name burst $burst {\"cpu_s\": $(echo "$c1 $c0" | awk '{print $1 - $2}'), \"events_cpu_s\": $(echo "$e1 $e0" | awk '{print $1 - $2}')}" >> "$dir/results"
+  done
+  rep=$((rep + 1))
 done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+python3 - "$dir/results" "$BURST" <<'PY'
+import json, statistics, sys
+rows, burst = {}, int(sys.argv[2])
+for line in open(sys.argv[1]):
+    rep, name, mode, rest = line.split(" ", 3)
+    objs = [json.loads(x) for x in rest.replace("} {", "}\n{").splitlines()]
+    merged = {k: v for o in objs for k, v in o.items()}
+    rows.setdefault(name, {}).setdefault(mode, []).append(merged)
+med = lambda xs: statistics.median(xs) if xs else float("nan")
+direct = {m: [r for r in rows.get("direct", {}).get(m, [])] for m in ("latency", "burst")}
+print(f"| target | p50 us | p99 us | added p50 us | transactions/s | CPU us per transaction | event thread us |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, modes in rows.items():
+    lat, bur = modes["latency"], modes["burst"]
+    p50 = med([r["p50_us"] for r in lat])
+    added = med([r["p50_us"] - d["p50_us"] for r, d in zip(lat, direct["latency"])])
+    cpu = med([r.get("cpu_s", 0) * 1e6 / burst for r in bur])
+    ev = med([r.get("events_cpu_s", 0) * 1e6 / burst for r in bur])
+    print(f"| {name} | {p50:.0f} | {med([r['p99_us'] for r in lat]):.0f} | "
+          f"{'-' if name == 'direct' else f'{added:.0f}'} | {med([r['transactions_per_s'] for r in bur]):.0f} | "
+          f"{'-' if name == 'direct' else f'{cpu:.1f}'} | {f'{ev:.1f}' if ev else '-'} |")
+PY
+echo "medians of $REPS interleaved repetitions (latency: $N sequential OPTIONS each, burst: $BURST pipelined)${rt:+, under $rt};" \
+     "load average at start $load_start, at end $load_end"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$siptap_pid/status"; }
 before=$(rss)

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -44,6 +45,14 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_flag("--ladder", options.ladder,
                      "Sequence diagram per connection (drawn when it closes): TCP connect, TLS steps, "
                      "certificates, SIP messages, who hung up and how, then the findings");
+    command.add_option("--ladder-format", options.ladder_format,
+                       "Ladder as text (the terminal drawing, plain), mermaid (Markdown with one ```mermaid "
+                       "sequenceDiagram block per connection) or plantuml (one @startuml block per connection); "
+                       "implies --ladder")
+        ->check(CLI::IsMember({"text", "mermaid", "plantuml"}));
+    command.add_option("--ladder-out", options.ladder_out,
+                       "Write the ladder to this file instead of stdout (implies --ladder); stdout keeps the "
+                       "event lines, or JSON with --json");
     command.add_option("--html", options.html,
                        "Write one self-contained HTML report: findings linked to their evidence, ladder, "
                        "certificate cards, every SIP message with its raw text");
@@ -59,45 +68,70 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
     command.add_option("--hep", options.hep, "Send every SIP message as HEPv3 over UDP to this HOMER server (ADDR:PORT)");
     command.add_option("--hep-id", options.hep_id, "HEP capture agent id (default 2001)");
     command.add_option("--expect-peer", options.expect_peer,
-                       "FQDN the peer's certificate subject CN must equal (as Lync checks it)");
+                       "FQDN the connecting peer's (client's) certificate subject CN must equal, as Lync checks "
+                       "it; also the name its Lync and RFC 6125 verdicts are given for (a server certificate is "
+                       "judged against the SNI, else against its own first host name: form only)");
     command.add_option("--ca-file", options.ca_file, "PEM file of trusted root CAs for chain checks");
+    // Decoding limits only: what exceeds them is reported (a notice) and no longer decoded, and
+    // a relay still forwards every byte.
+    command.add_option("--max-sip-bytes", options.sip_limits.max_message_bytes,
+                       "Largest SIP message decoded; a bigger one gives a notice and ends decoding of that direction")
+        ->check(CLI::Range(std::size_t{1024}, decoder::kMaxSipBytesCeiling))
+        ->capture_default_str();
+    command.add_option("--max-sip-headers", options.sip_limits.max_headers,
+                       "Most header lines in a SIP message decoded; more give a notice and end decoding of that direction")
+        ->check(CLI::Range(std::size_t{8}, decoder::kMaxSipHeadersCeiling))
+        ->capture_default_str();
 }
 
 Pipeline::Pipeline(const OutputOptions& options) {
+    decoder::set_process_sip_limits(options.sip_limits);
     // Analysis first: its findings are queued behind the event that caused them.
     sinks_.push_back(std::make_unique<decoder::Diagnoser>(
         bus_, decoder::DiagnosisOptions{options.expect_peer, options.ca_file}));
     auto counter = std::make_unique<ErrorCounter>();
     errors_ = counter.get();
     sinks_.push_back(std::move(counter));
+    const auto format = decoder::ladder_format_from(options.ladder_format).value_or(decoder::LadderFormat::Text);
+    const bool ladder = options.ladder || !options.ladder_format.empty() || !options.ladder_out.empty();
+    const bool tty = isatty(STDOUT_FILENO);
+    if (!options.ladder_out.empty()) {
+        ladder_out_ = options.ladder_out;
+        ladder_file_.open(ladder_out_, std::ios::binary | std::ios::trunc);
+        if (!ladder_file_) throw std::runtime_error("--ladder-out " + ladder_out_ + ": cannot write the file");
+        sinks_.push_back(std::make_unique<decoder::LadderSink>(ladder_file_, decoder::LadderStyle{100, false, format}));
+    }
     if (options.json) {
         sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout));
-    } else if (options.ladder) {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
-        sinks_.push_back(std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color}));
+    } else if (ladder && options.ladder_out.empty()) {
+        const bool color = !options.no_color && tty && format == decoder::LadderFormat::Text;
+        sinks_.push_back(
+            std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color, format}));
     } else {
-        const bool color = !options.no_color && isatty(STDOUT_FILENO);
-        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color));
-        if (!options.no_summary) sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color));
+        const bool color = !options.no_color && tty;
+        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color, options.expect_peer));
+        if (!options.no_summary)
+            sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color, options.expect_peer));
     }
     if (!options.html.empty()) {
-        auto html = std::make_unique<decoder::HtmlReportSink>(options.html);
+        auto html = std::make_unique<decoder::HtmlReportSink>(options.html, options.expect_peer);
         html_ = html.get();
         sinks_.push_back(std::move(html));
-    }
-    if (!options.filter.empty()) {
-        // Analysis and the error count see everything; what is shown goes through the filter.
-        std::vector<decoder::EventSink*> shown;
-        for (std::size_t i = 2; i < sinks_.size(); ++i) shown.push_back(sinks_[i].get());
-        sinks_.push_back(std::make_unique<decoder::FilterSink>(decoder::EventFilter::parse(options.filter), shown));
-        for (std::size_t i : {std::size_t{0}, std::size_t{1}, sinks_.size() - 1}) bus_.add_sink(*sinks_[i]);
-        return;
     }
     if (!options.hep.empty()) {
         hep_ = std::make_unique<HepSender>(options.hep);
         const char* password = std::getenv("SIPTAP_HEP_PASSWORD");  // never on the command line
         sinks_.push_back(std::make_unique<decoder::HepSink>(
             decoder::HepOptions{options.hep_id, password ? password : "", "siptap"}, &HepSender::send, hep_.get()));
+    }
+    if (!options.filter.empty()) {
+        // Analysis and the error count see everything; what is shown or exported goes through
+        // the filter.
+        std::vector<decoder::EventSink*> shown;
+        for (std::size_t i = 2; i < sinks_.size(); ++i) shown.push_back(sinks_[i].get());
+        sinks_.push_back(std::make_unique<decoder::FilterSink>(decoder::EventFilter::parse(options.filter), shown));
+        for (std::size_t i : {std::size_t{0}, std::size_t{1}, sinks_.size() - 1}) bus_.add_sink(*sinks_[i]);
+        return;
     }
     for (auto& s : sinks_) bus_.add_sink(*s);
 }
@@ -107,6 +141,10 @@ Pipeline::~Pipeline() = default;
 int Pipeline::finish() {
     bus_.end();
     std::cout.flush();
+    if (ladder_file_.is_open() && !ladder_file_.flush()) {
+        std::cerr << "siptap: --ladder-out " << ladder_out_ << ": writing the ladder failed\n";
+        return kExitUsage;
+    }
     if (html_ && !html_->error().empty()) {
         std::cerr << "siptap: " << html_->error() << '\n';
         return kExitUsage;

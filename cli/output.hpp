@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "decoder/event_bus.hpp"
 #include "decoder/html_report.hpp"
+#include "decoder/sip_parser.hpp"
 
 namespace cli {
 
@@ -18,19 +20,23 @@ struct OutputOptions {
     bool no_color = false;
     bool no_summary = false;
     bool ladder = false;      // sequence diagram instead of event lines
+    std::string ladder_format;  // text | mermaid | plantuml; given at all, it implies ladder
+    std::string ladder_out;   // write the ladder here; stdout keeps the usual output
     std::string html;         // write a self-contained HTML report here
     std::string filter;       // --filter expression (decoder/event_filter.hpp)
     std::string hep;          // HOMER server ADDR:PORT for HEPv3 over UDP
     std::uint32_t hep_id = 2001;
     std::string expect_peer;  // FQDN the peer's certificate CN must equal
     std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
+    decoder::SipLimits sip_limits;  // --max-sip-bytes, --max-sip-headers
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);
 
 class Pipeline {
 public:
-    // Throws std::runtime_error (naming the file) when --ca-file cannot be read.
+    // Throws std::runtime_error (naming the file) when --ca-file cannot be read or
+    // --ladder-out cannot be written.
     explicit Pipeline(const OutputOptions& options);
     ~Pipeline();
 
@@ -40,6 +46,8 @@ public:
 
 private:
     decoder::EventBus bus_;
+    std::string ladder_out_;
+    std::ofstream ladder_file_;  // before sinks_: the sink writing to it goes first
     std::vector<std::unique_ptr<decoder::EventSink>> sinks_;
     std::unique_ptr<class HepSender> hep_;
     class ErrorCounter;

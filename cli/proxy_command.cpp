@@ -88,6 +88,9 @@ Runner add_proxy_command(CLI::App& app) {
     cmd->add_option("--max-connections", c.max_connections, "Relays open at once; more are refused")
         ->capture_default_str();
     cmd->add_option("--threads", c.threads, "I/O threads")->capture_default_str();
+    cmd->add_option("--user", c.run_as_user,
+                    "Started as root: switch to this account (groups, group and user) once the port is bound, "
+                    "the output files are open and the keys are loaded; siptap refuses to run if that fails");
     add_output_options(*cmd, o->output);
     return [o] { return run_proxy(*o); };
 }

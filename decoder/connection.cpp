@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "decoder/connection_state.hpp"
 #include "decoder/sip_parser.hpp"
 #include "decoder/sip_stream.hpp"
+#include "decoder/tls_names.hpp"
 #include "decoder/tls_session.hpp"
 
 namespace decoder {
@@ -32,6 +34,7 @@ struct Connection::Impl {
     Transport base;
     Micros open_ts;
     bool handshake_seen;
+    bool report_always = false;
     const KeyLog* keys;
     Content content = Content::Unknown;
     bool open_emitted = false;
@@ -49,7 +52,9 @@ Connection::Connection(EventBus& bus, std::uint64_t id, Endpoint client, Endpoin
 
 Connection::~Connection() = default;
 
-bool Connection::ignored() const { return impl_->content == Content::Other; }
+bool Connection::ignored() const { return impl_->content == Content::Other && !impl_->report_always; }
+
+void Connection::report_always() noexcept { impl_->report_always = true; }
 
 void Connection::emit(Dir dir, Micros ts, Payload payload) {
     Event e;
@@ -137,6 +142,14 @@ void Connection::sniff(Dir dir, std::span<const std::byte> data, Micros ts) {
         impl_->content = Content::Sip;
     } else if (sip == SipGuess::No || held.size() >= kSniffBytes) {
         impl_->content = Content::Other;
+        if (impl_->report_always) {
+            ensure_open();
+            char first[64];
+            std::snprintf(first, sizeof first, "neither TLS nor SIP (the %s's first byte is 0x%02x)",
+                          to_string(sender_side(dir)), static_cast<unsigned char>(held[0]));
+            impl_->scratch.emplace_back(Notice{"not-sip-or-tls", first});
+            deliver(dir, ts, impl_->scratch);
+        }
         impl_->sniffed = {};
         return;
     } else {
@@ -232,10 +245,14 @@ void Connection::close(Micros ts, CloseHow how_if_nobody_closed) {
     closed_ = true;
     const bool silent_tcp = impl_->content == Content::Unknown && impl_->base == Transport::Tcp &&
                             (is_sip_port(client_.port) || is_sip_port(server_.port));
-    if (impl_->content != Content::Sip && impl_->content != Content::Tls && !silent_tcp) return;
+    if (impl_->content != Content::Sip && impl_->content != Content::Tls && !silent_tcp && !impl_->report_always)
+        return;
     ensure_open();
     ConnClose c = impl_->state.make_close(how_if_nobody_closed, ts, client_, server_);
-    if (impl_->tls) c.handshake_complete = impl_->tls->handshake_complete();
+    // Without keys a TLS 1.3 handshake looks complete once both flights are seen; a refusal
+    // alert (known from decryption or the relay) says the server rejected the client's flight.
+    if (impl_->tls)
+        c.handshake_complete = impl_->tls->handshake_complete() && !(c.alert && tls::is_handshake_refusal(*c.alert));
     emit(Dir::ClientToServer, ts, std::move(c));
 }
 

@@ -47,6 +47,10 @@ public:
     // No more input (capture end, idle timeout, relay stopped): emits conn_close if not yet.
     void finish(CloseHow how, Micros ts) noexcept;
 
+    // A relay's legs: every one is reported (conn_open, a notice when the content is neither
+    // SIP nor TLS, conn_close), also one that carried nothing or garbage before it closed.
+    void report_always() noexcept;
+
     bool closed() const { return closed_; }
     // The content turned out to be neither SIP nor TLS: no events were or will be emitted.
     bool ignored() const;

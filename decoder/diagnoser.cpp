@@ -152,7 +152,7 @@ void Diagnoser::check_chain(const Event& e, ConnInfo& info, Side side) {
     auto& s = info.sides[index(side)];
     if (s.chain_checked || s.chain.empty() || options_.ca_file.empty()) return;
     s.chain_checked = true;
-    if (auto f = check_chain_trust(s.chain, options_.ca_file, e.ts)) emit(e, info, std::move(*f), s.chain_seq);
+    if (auto f = check_chain_trust(s.chain, options_.ca_file)) emit(e, info, std::move(*f), s.chain_seq);
 }
 
 void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {

@@ -1,9 +1,15 @@
 #include "decoder/html_report.hpp"
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "decoder/certificate_verdicts.hpp"
 #include "decoder/text_sink.hpp"
 
 namespace decoder {
@@ -42,6 +48,12 @@ gap:2px 8px;margin:0}.card dt{color:var(--mute)}.card dd{margin:0;word-break:bre
 .events td{border-top:1px solid var(--line);padding:4px 6px;vertical-align:top}.events td.t{white-space:nowrap;color:var(--mute)}
 .events td.d{white-space:nowrap}details summary{cursor:pointer}pre{background:#f3f4f6;padding:8px;border-radius:4px;
 white-space:pre-wrap;word-break:break-all;margin:6px 0}:target{outline:3px solid #ffbf47;outline-offset:2px}
+.verdicts{margin-top:8px}.verdicts .vref{margin:0 0 4px;color:var(--mute)}.verdicts .pair{display:grid;
+grid-template-columns:1fr 1fr;gap:6px}.verdict{border-radius:5px;padding:5px 8px;border:1px solid var(--line)}
+.verdict p{margin:2px 0 0;font-size:12.5px}.verdict .who{font-weight:600;display:block}.verdict .word{font-weight:700;
+font-size:11px;letter-spacing:.04em;text-transform:uppercase}.verdict.refused{background:var(--redbg);border-color:#f2b8b5}
+.verdict.refused .word{color:var(--red)}.verdict.accepted{background:#e7f5e9;border-color:#b9dfbf}
+.verdict.accepted .word{color:var(--green)}@media (min-width:760px){.card:has(.verdicts){grid-column:span 2}}
 .tools button{font:inherit;margin-right:6px;padding:3px 10px;border:1px solid var(--line);border-radius:4px;background:#fff;cursor:pointer}
 )css";
 
@@ -74,14 +86,18 @@ std::string evidence_label(const Event& e) {
 
 struct Index {
     std::map<std::uint64_t, const Event*> by_seq;
+    std::map<std::uint64_t, CertificateVerdicts> verdicts;  // leaf certificate seq -> its verdicts
     std::map<std::uint64_t, std::vector<std::string>> cited_by;  // evidence seq -> finding codes
     std::vector<const Event*> findings;
 };
 
-Index index(const std::vector<Event>& events) {
+Index index(const std::vector<Event>& events, const std::string& expect_peer) {
     Index ix;
+    VerdictNames names(expect_peer);
     for (const auto& e : events) {
         ix.by_seq[e.seq] = &e;
+        names.on_event(e);
+        if (auto v = names.verdicts(e)) ix.verdicts.emplace(e.seq, std::move(*v));
         if (const auto* f = e.as<Finding>()) {
             ix.findings.push_back(&e);
             for (auto s : f->evidence) ix.cited_by[s].push_back(f->code);
@@ -110,6 +126,21 @@ void write_findings(std::ostream& o, const Index& ix) {
     o << "</section>";
 }
 
+void write_verdict(std::ostream& o, const char* who, const NameVerdict& v) {
+    const char* word = v.accepted ? "accepted" : "refused";
+    o << "<div class=\"verdict " << word << "\"><span class=\"who\">" << who << "</span><span class=\"word\">" << word
+      << "</span><p>" << html_escape(v.reason) << "</p></div>";
+}
+
+// Lync's verdict beside RFC 6125's, and the name both were checked against.
+void write_verdicts(std::ostream& o, const CertificateVerdicts& v) {
+    o << "<div class=\"verdicts\"><p class=\"vref\">Name checks " << html_escape(reference_phrase(v.reference))
+      << "</p><div class=\"pair\">";
+    write_verdict(o, "Lync / Skype for Business", v.lync);
+    write_verdict(o, "RFC 6125 (browsers, TLS clients)", v.rfc6125);
+    o << "</div></div>";
+}
+
 void write_card(std::ostream& o, const Event& e, const Certificate& c, const Index& ix) {
     const bool expired = c.not_after < e.ts, early = c.not_before > e.ts;
     const auto cited = ix.cited_by.find(e.seq);
@@ -125,6 +156,7 @@ void write_card(std::ostream& o, const Event& e, const Certificate& c, const Ind
       << ">" << date(c.not_before) << " to " << date(c.not_after) << (expired ? " (expired)" : early ? " (not yet valid)" : "")
       << "</dd><dt>Key</dt><dd>" << html_escape(c.key) << "</dd><dt>SHA-256</dt><dd class=\"mono\">" << html_escape(c.sha256)
       << "</dd></dl>";
+    if (const auto v = ix.verdicts.find(e.seq); v != ix.verdicts.end()) write_verdicts(o, v->second);
     if (c.wildcard_cn) o << "<span class=\"badge\">wildcard subject CN: Lync rejects it for server-to-server TLS</span>";
     if (c.self_signed) o << "<span class=\"badge mute\">self-signed</span>";
     if (cited != ix.cited_by.end())
@@ -192,8 +224,9 @@ std::string html_escape(std::string_view text) {
     return out;
 }
 
-void write_html_report(std::ostream& o, const std::vector<Event>& events, const std::string& title) {
-    const auto ix = index(events);
+void write_html_report(std::ostream& o, const std::vector<Event>& events, const std::string& title,
+                       const std::string& expect_peer) {
+    const auto ix = index(events, expect_peer);
     std::map<std::uint64_t, std::vector<const Event*>> conns;
     for (const auto& e : events)
         if (e.conn) conns[e.conn].push_back(&e);
@@ -231,17 +264,35 @@ void HtmlReportSink::on_event(const Event& e) {
     if (auto* c = std::get_if<Certificate>(&events_.back().payload)) c->der.clear();  // not shown
 }
 
+HtmlReportSink::HtmlReportSink(std::string path, std::string expect_peer)
+    : path_(std::move(path)), expect_peer_(std::move(expect_peer)) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) error_ = path_ + ": cannot write the HTML report: " + std::strerror(errno);
+    else ::fchmod(fd_, 0600);  // an existing file keeps no wider mode
+}
+
+HtmlReportSink::~HtmlReportSink() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
 void HtmlReportSink::on_end() {
-    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
-    if (!out) {
-        error_ = path_ + ": cannot write the HTML report";
-        return;
-    }
+    if (fd_ < 0) return;
+    std::ostringstream out;
     std::string title = "siptap report";
     if (dropped_) title += " (first " + std::to_string(kMaxEvents) + " events; " + std::to_string(dropped_) + " more not kept)";
-    write_html_report(out, events_, title);
-    out.flush();
-    if (!out) error_ = path_ + ": writing the HTML report failed";
+    write_html_report(out, events_, title, expect_peer_);
+    const std::string html = out.str();
+    for (std::size_t done = 0; done < html.size();) {
+        const auto n = ::write(fd_, html.data() + done, html.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = path_ + ": writing the HTML report failed: " + std::strerror(errno);
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd_);
+    fd_ = -1;
 }
 
 }  // namespace decoder

@@ -175,37 +175,60 @@ void render_ladder(const ConnectionLadder& l, std::ostream& out, const LadderSty
 }
 
 void LadderSink::on_event(const Event& e) {
-    auto it = open_.find(e.conn);
-    if (it == open_.end()) {
-        if (const auto* f = e.as<Finding>()) {
-            // The connection's diagram is already drawn (rules that wait for the close), or
-            // the finding is about the whole run: it goes under the last diagram's findings.
-            if (e.conn != last_drawn_ || !findings_open_)
-                out_ << "  findings" << (e.conn != last_drawn_ ? " (#" + std::to_string(e.conn) + ")" : "") << ":\n";
-            last_drawn_ = e.conn;
-            findings_open_ = true;
-            render_finding(*f, out_, style_, 4);
-            out_.flush();
+    const auto* f = e.as<Finding>();
+    if (pending_) {
+        if (f && e.conn == pending_->conn()) {
+            pending_->add(e);
             return;
         }
+        draw(*pending_);
+        pending_.reset();
+    }
+    auto it = open_.find(e.conn);
+    if (it == open_.end()) {
+        if (f) return loose_finding(e, *f);
         it = open_.emplace(e.conn, ConnectionLadder(e.conn)).first;
     }
     it->second.add(e);
     if (it->second.closed()) {
-        draw(it->second);
-        out_.flush();
+        if (style_.format == LadderFormat::Text) draw(it->second);
+        else pending_ = std::move(it->second);
         open_.erase(it);
     }
 }
 
+// The connection's diagram is already drawn (rules that wait for the close), or the finding
+// is about the whole run: in text it goes under the last diagram's findings.
+void LadderSink::loose_finding(const Event& e, const Finding& f) {
+    if (style_.format != LadderFormat::Text) {
+        render_markup_finding(f, e.conn, style_.format, out_);
+        out_.flush();
+        return;
+    }
+    if (e.conn != last_drawn_ || !findings_open_)
+        out_ << "  findings" << (e.conn != last_drawn_ ? " (#" + std::to_string(e.conn) + ")" : "") << ":\n";
+    last_drawn_ = e.conn;
+    findings_open_ = true;
+    render_finding(f, out_, style_, 4);
+    out_.flush();
+}
+
 void LadderSink::draw(const ConnectionLadder& ladder) {
+    if (style_.format != LadderFormat::Text) {
+        render_markup(ladder, style_.format, out_);
+        out_.flush();
+        return;
+    }
     if (drawn_++) out_ << '\n';
     render_ladder(ladder, out_, style_);
     last_drawn_ = ladder.conn();
     findings_open_ = !ladder.findings().empty();
+    out_.flush();
 }
 
 void LadderSink::on_end() {
+    if (pending_) draw(*pending_);
+    pending_.reset();
     for (const auto& [conn, ladder] : open_) draw(ladder);
     open_.clear();
     out_.flush();

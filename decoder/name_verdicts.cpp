@@ -38,37 +38,43 @@ bool rfc6125_dns_match(std::string_view pattern_in, std::string_view name_in) {
     const auto dot = name.find('.');
     if (dot == std::string::npos || dot == 0) return false;
     const std::string_view first = std::string_view(name).substr(0, dot);
-    if (first.starts_with("xn--")) return false;  // no wildcard over an internationalised label
+    // No wildcard over an internationalised label, as an A-label or as raw UTF-8 (a U-label).
+    if (first.starts_with("xn--") ||
+        std::any_of(first.begin(), first.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        return false;
     return std::string_view(name).substr(dot + 1) == rest;
 }
 
 NameVerdict lync_verdict(const Certificate& cert, std::string_view name) {
-    if (cert.subject_cn.empty()) return {false, "the certificate has no subject CN, which is all Lync looks at"};
-    if (cert.subject_cn.find('*') != std::string::npos)
-        return {false, "the subject CN " + cert.subject_cn + " is a wildcard, which Lync never accepts for a server"};
-    if (normalise(cert.subject_cn) == normalise(name))
-        return {true, "the subject CN " + cert.subject_cn + " is the FQDN " + std::string(name)};
+    const std::string& cn = cert.subject_cn;
+    if (cn.empty()) return {false, "the certificate has no subject CN, which is all Lync looks at", "no subject CN"};
+    if (cn.find('*') != std::string::npos)
+        return {false, "the subject CN " + cn + " is a wildcard, which Lync never accepts for a server", "wildcard CN " + cn};
+    const std::string n(name);
+    if (normalise(cn) == normalise(name)) return {true, "the subject CN " + cn + " is the FQDN " + n, "CN " + cn};
     const bool san_would = std::any_of(cert.san.begin(), cert.san.end(),
                                        [&](const auto& s) { return rfc6125_dns_match(s, name); });
-    return {false, "the subject CN " + cert.subject_cn + " is not " + std::string(name) +
-                       (san_would ? " (a SAN matches, but Lync ignores SANs here)" : "")};
+    return {false, "the subject CN " + cn + " is not " + n + (san_would ? " (a SAN matches, but Lync ignores SANs here)" : ""),
+            "CN " + cn + " is not " + n + (san_would ? ", SAN ignored" : "")};
 }
 
 NameVerdict rfc6125_verdict(const Certificate& cert, std::string_view name) {
+    const std::string n(name);
     if (const auto ip = ip_text(name); !ip.empty()) {
         // An IP reference identity matches only an iPAddress SAN, never a DNS name or the CN.
         for (const auto& s : cert.san_ip)
-            if (ip_text(s) == ip) return {true, "the IP address SAN " + s + " matches"};
-        return {false, "no IP address SAN is " + std::string(name)};
+            if (ip_text(s) == ip) return {true, "the IP address SAN " + s + " matches", "IP SAN " + s};
+        return {false, "no IP address SAN is " + n, "no IP SAN is " + n};
     }
     if (!cert.san.empty()) {
         for (const auto& s : cert.san)
-            if (rfc6125_dns_match(s, name)) return {true, "the SAN " + s + " matches " + std::string(name)};
-        return {false, "no SAN matches " + std::string(name) + " (with SANs present the CN is not used)"};
+            if (rfc6125_dns_match(s, name)) return {true, "the SAN " + s + " matches " + n, "SAN " + s};
+        return {false, "no SAN matches " + n + " (with SANs present the CN is not used)", "no SAN matches " + n};
     }
     if (rfc6125_dns_match(cert.subject_cn, name))
-        return {true, "no SANs, and the subject CN " + cert.subject_cn + " matches"};
-    return {false, "no SANs, and the subject CN " + cert.subject_cn + " does not match " + std::string(name)};
+        return {true, "no SANs, and the subject CN " + cert.subject_cn + " matches", "CN " + cert.subject_cn + ", no SANs"};
+    return {false, "no SANs, and the subject CN " + cert.subject_cn + " does not match " + n,
+            "no SANs, CN " + cert.subject_cn + " is not " + n};
 }
 
 }  // namespace decoder

@@ -16,14 +16,16 @@ namespace decoder {
 struct NameVerdict {
     bool accepted = false;
     std::string reason;  // one sentence: which field matched or why none did
+    std::string brief;   // the same in a few words for one-line output: "wildcard CN *.contoso.com"
 };
 
 NameVerdict lync_verdict(const Certificate& cert, std::string_view name);
 NameVerdict rfc6125_verdict(const Certificate& cert, std::string_view name);
 
 // One presented identifier against a reference name per RFC 6125 section 6.4 (DNS names:
-// case-insensitive, trailing dot ignored; "*" only as the complete left-most label, never
-// over an IDN A-label, never for a public-suffix-like two-label pattern).
+// case-insensitive (ASCII), trailing dot ignored; "*" only as the complete left-most label,
+// never over an internationalised label (A-label "xn--..." or raw UTF-8), never for a
+// public-suffix-like two-label pattern). Names are compared as given: no IDNA conversion.
 bool rfc6125_dns_match(std::string_view pattern, std::string_view name);
 
 }  // namespace decoder

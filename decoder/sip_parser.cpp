@@ -1,6 +1,8 @@
 #include "decoder/sip_parser.hpp"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <utility>
@@ -15,6 +17,9 @@ struct HeaderView {
     std::string_view name;
     std::string_view value;  // may span folded lines; unfolded when copied
 };
+
+std::atomic<std::size_t> process_max_bytes{SipLimits{}.max_message_bytes};
+std::atomic<std::size_t> process_max_headers{SipLimits{}.max_headers};
 
 // Position just past the blank line that ends the header section, or npos.
 // Accepts CRLF and bare LF line ends (some stacks send LF only).
@@ -167,6 +172,15 @@ SipGuess looks_like_sip(std::string_view b) noexcept {
     return b.size() >= 32 ? SipGuess::No : SipGuess::NeedMore;
 }
 
+SipLimits process_sip_limits() noexcept {
+    return {process_max_bytes.load(std::memory_order_relaxed), process_max_headers.load(std::memory_order_relaxed)};
+}
+
+void set_process_sip_limits(SipLimits limits) noexcept {
+    process_max_bytes = std::clamp<std::size_t>(limits.max_message_bytes, 1, kMaxSipBytesCeiling);
+    process_max_headers = std::clamp<std::size_t>(limits.max_headers, 1, kMaxSipHeadersCeiling);
+}
+
 ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming framing,
                                           const SipLimits& limits) noexcept {
     using R = ParseResult<SipMessage>;
@@ -185,7 +199,7 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         std::string error;
         if (!parse_start_line(next_line(buf, pos), m, error)) return R::failure(error);
 
-        std::array<HeaderView, 256> headers;  // fixed storage; the limit is checked below
+        std::array<HeaderView, kMaxSipHeadersCeiling> headers;  // fixed storage; the limit is checked below
         std::size_t count = 0;
         std::optional<std::size_t> content_length;
         while (pos < header_end) {

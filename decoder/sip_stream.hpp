@@ -15,7 +15,7 @@ namespace decoder {
 
 class SipStream {
 public:
-    SipStream() = default;
+    SipStream() : limits_(process_sip_limits()) {}
     explicit SipStream(SipLimits limits) : limits_(limits) {}
 
     // Appends each completed SipMessage, or one Notice when the stream stops making sense

@@ -22,6 +22,7 @@ std::string certificate_line(const Certificate& c) {
 }  // namespace
 
 void SummarySink::on_event(const Event& e) {
+    names_.on_event(e);
     if (e.as<Notice>()) ++notices_;
     if (e.as<SipMessage>()) ++sip_messages_;
     if (const auto* f = e.as<Finding>()) ++findings_[f->severity];
@@ -40,6 +41,7 @@ void SummarySink::on_event(const Event& e) {
         c.tls += ", SNI " + *m->sni;
     } else if (const auto* cert = e.as<Certificate>(); cert && cert->index == 0) {
         c.certificates.push_back(certificate_line(*cert));
+        if (const auto v = names_.verdicts(e)) c.certificates.push_back("   names: " + verdicts_line(*v));
     } else if (const auto* s = e.as<SipMessage>()) {
         ++(s->is_request ? c.requests : c.responses);
     } else if (const auto* close = e.as<ConnClose>()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "decoder/certificate_verdicts.hpp"
 #include "decoder/events.hpp"
 
 namespace decoder {
@@ -16,7 +17,8 @@ class SummarySink : public EventSink {
 public:
     static constexpr std::size_t kMaxDetailed = 200;
 
-    SummarySink(std::ostream& out, bool color) : out_(out), color_(color) {}
+    SummarySink(std::ostream& out, bool color, std::string expect_peer = {})
+        : out_(out), color_(color), names_(std::move(expect_peer)) {}
     void on_event(const Event& event) override;
     void on_end() override;
 
@@ -25,7 +27,7 @@ private:
         Endpoint client, server;
         Transport transport = Transport::Tcp;
         std::string tls;  // "TLS 1.2 <cipher>, SNI x"
-        std::vector<std::string> certificates;
+        std::vector<std::string> certificates;  // each leaf, then its name verdicts
         std::uint64_t requests = 0, responses = 0;
         std::string teardown;
         std::vector<std::string> findings;
@@ -35,6 +37,7 @@ private:
 
     std::ostream& out_;
     bool color_;
+    VerdictNames names_;
     std::map<std::uint64_t, Conn> conns_;
     std::uint64_t connections_ = 0, sip_messages_ = 0, notices_ = 0;
     std::map<Severity, std::uint64_t> findings_;

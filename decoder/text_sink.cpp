@@ -115,10 +115,15 @@ const char* TextSink::color_for(const Event& e) const {
 }
 
 void TextSink::on_event(const Event& e) {
+    names_.on_event(e);
     out_ << time_of_day(e.ts) << " #" << e.conn << " ";
     if (!e.src.ip.empty()) out_ << e.src.to_string() << " -> " << e.dst.to_string() << "  ";
     if (color_) out_ << color_for(e) << describe(e) << kReset << '\n';
     else out_ << describe(e) << '\n';
+    if (const auto v = names_.verdicts(e)) {
+        const char* c = !v->lync.accepted ? kRed : v->rfc6125.accepted ? kGreen : kYellow;
+        out_ << std::string(16, ' ') << (color_ ? c : "") << "names: " << verdicts_line(*v) << (color_ ? kReset : "") << '\n';
+    }
     out_.flush();
 }
 

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 
+#include "decoder/certificate_verdicts.hpp"
 #include "decoder/events.hpp"
 
 namespace decoder {
@@ -14,9 +15,11 @@ std::string describe(const Event& event);
 // "closed by 10.0.0.3:5061 (server) with FIN 3 ms after client OPTIONS ... — ..."
 std::string describe_close(const ConnClose& close, Transport transport);
 
+// Under each leaf certificate, a line with its two name verdicts (certificate_verdicts.hpp).
 class TextSink : public EventSink {
 public:
-    TextSink(std::ostream& out, bool color) : out_(out), color_(color) {}
+    TextSink(std::ostream& out, bool color, std::string expect_peer = {})
+        : out_(out), color_(color), names_(std::move(expect_peer)) {}
     void on_event(const Event& event) override;
 
 private:
@@ -24,6 +27,7 @@ private:
 
     std::ostream& out_;
     bool color_;
+    VerdictNames names_;
 };
 
 }  // namespace decoder

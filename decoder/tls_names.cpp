@@ -324,4 +324,15 @@ const char* content_type_name(std::uint8_t type) noexcept {
     }
 }
 
+bool is_handshake_refusal(std::string_view description) noexcept {
+    static constexpr std::string_view kRefusals[] = {
+        "handshake_failure",   "bad_certificate",       "unsupported_certificate", "certificate_revoked",
+        "certificate_expired", "certificate_unknown",   "unknown_ca",              "access_denied",
+        "protocol_version",    "insufficient_security", "certificate_required",    "no_application_protocol",
+    };
+    for (auto r : kRefusals)
+        if (r == description) return true;
+    return false;
+}
+
 }  // namespace decoder::tls

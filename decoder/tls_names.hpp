@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace decoder::tls {
 
@@ -23,6 +24,10 @@ std::string alert_description_name(std::uint8_t code);
 const char* alert_level_name(std::uint8_t level) noexcept;
 // Level is warning/fatal and the description is a registered alert.
 bool is_known_alert(std::uint8_t level, std::uint8_t description) noexcept;
+
+// Alerts that only a handshake in progress sends (RFC 8446 section 6.2: certificate, CA,
+// version and negotiation refusals): after one, the handshake did not complete.
+bool is_handshake_refusal(std::string_view description) noexcept;
 
 // "client_hello", "certificate", ...; nullptr for an unregistered handshake type.
 const char* handshake_type_name(std::uint8_t type) noexcept;

@@ -24,7 +24,7 @@ X509Ptr parse(const std::string& der) {
 }  // namespace
 
 std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain,
-                                              const std::string& ca_file, Micros at) {
+                                              const std::string& ca_file) {
     if (chain.empty() || ca_file.empty()) return std::nullopt;
     OpenSslPtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
     if (!store || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
@@ -41,8 +41,8 @@ std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& ch
         ERR_clear_error();
         return std::nullopt;
     }
-    // Verify as of the capture time; expiry itself is reported by cert-expired.
-    X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(at / 1'000'000));
+    // Validity dates are cert-expired's to report, so the chain is checked without them.
+    // (Setting a check time would switch NO_CHECK_TIME off again: OpenSSL prefers it.)
     X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME);
     const int ok = X509_verify_cert(ctx.get());
     const int err = X509_STORE_CTX_get_error(ctx.get());

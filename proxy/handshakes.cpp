@@ -1,7 +1,9 @@
 #include "proxy/handshakes.hpp"
 
-#include <array>
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
@@ -9,6 +11,7 @@
 
 #include "proxy/cert_forge.hpp"
 #include "proxy/tls13_certificates.hpp"
+#include "proxy/verdict_pool.hpp"
 
 namespace proxy {
 
@@ -18,11 +21,10 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint8_t kHandshakeFailure = 40;
 
 // One side's handshake failed: close the other side's transport the same way, both ways.
-asio::awaitable<void> mirror_failure(TlsStream& client, TlsStream& upstream, bool upstream_failed) {
+asio::awaitable<void> mirror_failure(TlsLeg& client, TlsLeg& upstream, bool upstream_failed) {
     if (!upstream_failed) send_fin(upstream.next_layer());
     co_await (mirror_transport_close(upstream.next_layer(), client.next_layer()) &&
               mirror_transport_close(client.next_layer(), upstream.next_layer()));
@@ -30,30 +32,23 @@ asio::awaitable<void> mirror_failure(TlsStream& client, TlsStream& upstream, boo
 
 // The upstream refused before the client's handshake began: refuse the ClientHello with the
 // upstream's alert, or mirror its hang-up.
-asio::awaitable<void> refuse_client(TlsStream& client, TlsStream& upstream, TlsLegHooks& client_hooks,
+asio::awaitable<void> refuse_client(TlsLeg& client, TlsLeg& upstream, TlsLegHooks& client_hooks,
                                     const TlsLegHooks& upstream_hooks) {
     if (upstream_hooks.fatal_alert_received) {
         client_hooks.refuse_with_alert = *upstream_hooks.fatal_alert_received;
-        co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+        co_await client.handshake(TlsLeg::Role::Server);
     }
     co_await mirror_failure(client, upstream, true);
 }
 
-void notice(TlsStream& leg, Dir dir, std::string text) {
+void notice(TlsLeg& leg, Dir dir, std::string text) {
     leg.next_layer().recorder().payload(dir, decoder::Notice{"relay-error", std::move(text)});
 }
 
 // After a TLS 1.3 handshake the upstream may still refuse our certificate: wait briefly for
-// its first record. Application data is kept for the client; a ticket or timed_out means accepted.
-void await_verdict(TlsStream& upstream, const TlsLegHooks& hooks, std::chrono::steady_clock::time_point deadline,
-                   std::string& early, boost::system::error_code& ec) {
-    // A NewSessionTicket is sent only after the server has accepted our Finished: no need to wait on.
-    upstream.next_layer().set_sync_deadline(std::min(deadline, std::chrono::steady_clock::now() + kVerdictWait),
-                                            &hooks.ticket_received);
-    std::array<char, 16 * 1024> buf;
-    const std::size_t n = upstream.read_some(asio::buffer(buf), ec);
-    early.append(buf.data(), n);
-    if (ec == asio::error::timed_out) ec = {};
+// its first record (see TlsLeg::await_verdict).
+std::chrono::steady_clock::time_point verdict_deadline(std::chrono::steady_clock::time_point deadline) {
+    return std::min(deadline, std::chrono::steady_clock::now() + kVerdictWait);
 }
 
 // TLS 1.3 hides certificates on the wire: report the client leg's two chains from the verify
@@ -85,10 +80,10 @@ int x509_error_for_alert(std::uint8_t alert) {
     }
 }
 
-asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
+asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                    TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks) {
     HandshakeOutcome out;
-    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     if (uec) {
         co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
         co_return out;
@@ -96,7 +91,8 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream&
     SSL* up = upstream.native_handle();
     boost::system::error_code vec;
     if (SSL_version(up) == TLS1_3_VERSION && SSL_get_certificate(up))
-        await_verdict(upstream, upstream_hooks, std::chrono::steady_clock::now() + kVerdictWait, out.upstream_early, vec);
+        vec = co_await upstream.await_verdict(upstream_hooks, verdict_deadline(std::chrono::steady_clock::time_point::max()),
+                                              out.upstream_early);
     if (upstream_hooks.fatal_alert_received) {  // refuse the client's certificate as ours was refused
         const int error = x509_error_for_alert(*upstream_hooks.fatal_alert_received);
         client_hooks.verify_client_chain = [error](X509_STORE_CTX* store) {
@@ -104,7 +100,7 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream&
             return 0;
         };
     }
-    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    const auto cec = co_await client.handshake(TlsLeg::Role::Server);
     client_hooks.verify_client_chain = nullptr;
     if (cec || vec) {
         co_await mirror_failure(client, upstream, bool(vec));
@@ -114,21 +110,26 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream&
     co_return out;
 }
 
-asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,
+asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                     TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
-                                                    CertForge& forge, std::chrono::steady_clock::time_point deadline) {
+                                                    CertForge& forge, VerdictPool& verdicts,
+                                                    std::chrono::steady_clock::time_point deadline) {
     struct State {
         bool client_cert_ready = false;  // the upstream may have its certificate now
         bool upstream_paused = false;    // in the certificate callback, waiting for it
         std::optional<int> verdict;      // of the verify callback, once decided
         boost::system::error_code upstream_ec;
+        // On the connection's strand: the callback asked for the upstream's handshake to be
+        // finished (cert_arrived), or the client's handshake is over (client_done).
+        bool cert_arrived = false, client_done = false;
+        bool upstream_done = false;  // under the VerdictPool's lock: the callback may go on
     } st;
     HandshakeOutcome out;
     SSL* up = upstream.native_handle();
     SSL* cl = client.native_handle();
     SSL_set_cert_cb(up, [](SSL*, void* arg) { return static_cast<State*>(arg)->client_cert_ready ? 1 : -1; }, &st);
 
-    auto [uec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     st.upstream_paused = uec && SSL_want_x509_lookup(up);
     if (uec && !st.upstream_paused) {
         co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
@@ -143,6 +144,10 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream
         co_return out;
     }
 
+    auto strand = upstream.next_layer().get_executor();
+    asio::steady_timer wake(strand, deadline);  // cancelled to wake finish_upstream
+    // Runs on a VerdictPool thread (see handshake_on below), which may wait here; the strand
+    // does not touch the upstream leg meanwhile, finish_upstream waits for cert_arrived.
     client_hooks.verify_client_chain = [&](X509_STORE_CTX* store) -> int {
         if (st.verdict) return *st.verdict;
         if (SSL_version(cl) == TLS1_3_VERSION)
@@ -153,27 +158,45 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream
         else notice(upstream, Dir::ClientToServer, "cannot forge the client's certificate: " + why);
         st.client_cert_ready = true;
         if (st.upstream_paused) {
-            st.upstream_paused = false;
-            upstream.next_layer().set_sync_deadline(deadline);
-            upstream.handshake(asio::ssl::stream_base::client, st.upstream_ec);
-            if (!st.upstream_ec) {
-                record_tls13_certificates(up, upstream.next_layer().recorder(), Dir::ServerToClient);
-                out.upstream_certs_recorded = true;
-            }
-            if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
-                await_verdict(upstream, upstream_hooks, deadline, out.upstream_early, st.upstream_ec);
+            asio::post(strand, [&] {
+                st.cert_arrived = true;
+                wake.cancel();
+            });
+            // Not done by the deadline: the watchdog is closing both legs; do not read what
+            // finish_upstream may still be writing.
+            if (!verdicts.wait([&] { return st.upstream_done; }, deadline)) return 1;
         }
         st.verdict = upstream_hooks.fatal_alert_received ? 0 : 1;
         if (*st.verdict == 0)
             X509_STORE_CTX_set_error(store, x509_error_for_alert(*upstream_hooks.fatal_alert_received));
         return *st.verdict;
     };
-    auto [cec] = co_await client.async_handshake(asio::ssl::stream_base::server, kTuple);
+    // On the strand, while the client's handshake step waits in the callback.
+    auto finish_upstream = [&]() -> asio::awaitable<void> {
+        while (!st.cert_arrived && !st.client_done && std::chrono::steady_clock::now() < deadline)
+            co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (!st.cert_arrived) co_return;
+        st.upstream_paused = false;
+        st.upstream_ec = co_await upstream.handshake(TlsLeg::Role::Client);
+        if (!st.upstream_ec) {
+            record_tls13_certificates(up, upstream.next_layer().recorder(), Dir::ServerToClient);
+            out.upstream_certs_recorded = true;
+        }
+        if (!st.upstream_ec && SSL_version(up) == TLS1_3_VERSION)
+            st.upstream_ec = co_await upstream.await_verdict(upstream_hooks, verdict_deadline(deadline), out.upstream_early);
+        verdicts.update([&] { st.upstream_done = true; });
+    };
+    auto client_side = [&]() -> asio::awaitable<boost::system::error_code> {
+        const auto ec = co_await client.handshake_on(verdicts.executor(), TlsLeg::Role::Server);
+        st.client_done = true;
+        wake.cancel();
+        co_return ec;
+    };
+    const auto cec = co_await (client_side() && finish_upstream());
     client_hooks.verify_client_chain = nullptr;
     if (st.upstream_paused) {  // the client sent no certificate: neither do we
         st.client_cert_ready = true;
-        auto [ec] = co_await upstream.async_handshake(asio::ssl::stream_base::client, kTuple);
-        st.upstream_ec = ec;
+        st.upstream_ec = co_await upstream.handshake(TlsLeg::Role::Client);
     }
     if (cec || st.upstream_ec) {
         co_await mirror_failure(client, upstream, bool(st.upstream_ec));

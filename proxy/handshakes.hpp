@@ -9,9 +9,10 @@
 // Forged certificates (--forge-ca): the upstream's handshake runs until it asks for our client
 // certificate; the upstream's certificate is then known and its forgery is presented to the
 // client (mode c). The client's handshake runs until its certificate arrives; inside OpenSSL's
-// verify callback, holding the client's handshake, the upstream's handshake is finished with
-// the forgery of the client's certificate (synchronously: this blocks one I/O thread for at
-// most the upstream's round trips, bounded by the handshake deadline). With TLS 1.3 the
+// verify callback, holding the client's handshake, siptap waits while the upstream's handshake
+// is finished with the forgery of the client's certificate (the callback runs on a
+// VerdictPool thread, see verdict_pool.hpp; the upstream's handshake on the I/O threads, so
+// no I/O thread waits, and the wait is bounded by the handshake deadline). With TLS 1.3 the
 // upstream judges our certificate after its handshake has completed, so siptap waits up to
 // kVerdictWait for an alert before accepting (less when a NewSessionTicket says it accepted).
 // An upstream alert fails the client's handshake with the same alert; a hang-up is mirrored as
@@ -27,6 +28,7 @@
 namespace proxy {
 
 class CertForge;
+class VerdictPool;
 
 inline constexpr std::chrono::milliseconds kVerdictWait{300};
 
@@ -36,12 +38,12 @@ struct HandshakeOutcome {
     bool client_certs_recorded = false, upstream_certs_recorded = false;  // TLS 1.3 chains already reported
 };
 
-boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsStream& client, TlsStream& upstream,
+boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                           TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks);
 
-boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsStream& client, TlsStream& upstream,
+boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                            TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
-                                                           CertForge& forge,
+                                                           CertForge& forge, VerdictPool& verdicts,
                                                            std::chrono::steady_clock::time_point deadline);
 
 // The X509 verification error that makes OpenSSL send `alert` (handshake_failure if none).

@@ -1,94 +1,72 @@
 #include "proxy/leg_recorder.hpp"
 
-#include <mutex>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include "decoder/tls_keylog.hpp"
+#include "proxy/handshake_hold.hpp"
 
 namespace proxy {
 
 using decoder::Dir;
+using decoder::Micros;
 using Kind = HeldInput::Kind;
 
-LegRecorder::LegRecorder(EventGate& gate, decoder::Endpoint client, decoder::Endpoint server,
-                         decoder::Transport base, bool tls)
-    : gate_(gate),
-      connection_(gate.bus(), gate.next_conn_id(), std::move(client), std::move(server), base,
-                  EventGate::now(), true, &keys_),
-      hold_(tls) {}
+// Everything here is touched on the decoder thread only.
+struct LegRecorder::State {
+    template <class... Args>
+    State(bool tls, decoder::EventBus& bus, Args&&... args)
+        : connection(bus, std::forward<Args>(args)..., &keys), hold(tls) {}
 
-LegRecorder::~LegRecorder() { finish(decoder::CloseHow::Timeout); }
+    // Held while the handshake runs (see handshake_hold.hpp), else decoded and written now.
+    void take(HeldInput input) noexcept;
+    void apply(HeldInput& input) noexcept;
+    void feed(Dir dir, std::span<const std::byte> data, Micros ts) noexcept;
+    void add_secrets(const std::string& lines) noexcept;
+    std::vector<HeldInput> take_held() noexcept;
+    void release() noexcept;
 
-void LegRecorder::wire(Dir dir, std::span<const std::byte> data) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    const auto now = EventGate::now();
-    if (hold_.active()) {
+    decoder::KeyLog keys;  // declared before connection, which reads it
+    std::string secrets;   // key log lines that arrived while the handshake was held
+    decoder::Connection connection;
+    HandshakeHold hold;
+    std::unique_ptr<SyntheticTcp> pcap, capture;
+    PcapngWriter* capture_file = nullptr;
+    bool pcap_decrypted = false;
+    bool decrypts = false;  // the decoder reads this TLS leg's records itself
+};
+
+void LegRecorder::State::take(HeldInput input) noexcept {
+    if (hold.active()) {
         try {
-            if (!hold_.add({Kind::Data, dir, now, {data.begin(), data.end()}, std::nullopt})) release_locked();
+            if (!hold.add(std::move(input))) release();
             return;
         } catch (...) {
-            release_locked();  // out of memory: stop holding and decode this as it comes
+            release();  // out of memory: stop holding; this input is lost, the rest is decoded as it comes
+            return;
         }
     }
-    feed(dir, data, now);
+    apply(input);
 }
 
-void LegRecorder::plaintext(Dir dir, std::span<const std::byte> data) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    const auto now = EventGate::now();
-    if (!decrypts_) connection_.on_plaintext(dir, data, now);
-    if (pcap_ && pcap_decrypted_) pcap_->data(dir, data, now);
-}
-
-void LegRecorder::payload(Dir dir, decoder::Payload payload) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    HeldInput input{Kind::Payload, dir, EventGate::now(), {}, std::move(payload)};
-    if (!hold_.active()) return apply(input);
-    if (!hold_.add(std::move(input))) release_locked();
-}
-
-void LegRecorder::fin(Dir dir) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    HeldInput input{Kind::Fin, dir, EventGate::now(), {}, std::nullopt};
-    if (!hold_.active()) return apply(input);
-    if (!hold_.add(std::move(input))) release_locked();
-}
-
-void LegRecorder::rst(Dir dir) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    HeldInput input{Kind::Rst, dir, EventGate::now(), {}, std::nullopt};
-    if (!hold_.active()) return apply(input);
-    if (!hold_.add(std::move(input))) release_locked();
-}
-
-void LegRecorder::finish(decoder::CloseHow how) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    if (hold_.active()) release_locked();
-    connection_.finish(how, EventGate::now());
-}
-
-void LegRecorder::secret(const char* line) noexcept {
-    std::lock_guard lock(gate_.mutex());
-    std::string text = std::string(line) + '\n';
-    if (hold_.active()) secrets_ += text;
-    else add_secrets_locked(text);
-}
-
-void LegRecorder::add_secrets_locked(const std::string& lines) noexcept {
+void LegRecorder::State::add_secrets(const std::string& lines) noexcept {
     if (lines.empty()) return;
     try {
         std::vector<std::string> problems;  // OpenSSL's own lines: nothing to report
-        keys_.add_text(lines, "the relay's TLS secrets", problems);
+        keys.add_text(lines, "the relay's TLS secrets", problems);
     } catch (...) {
     }
-    if (capture_file_) capture_file_->write_tls_secrets(lines);
+    if (capture_file) capture_file->write_tls_secrets(lines);
 }
 
-void LegRecorder::feed(Dir dir, std::span<const std::byte> data, decoder::Micros ts) noexcept {
-    connection_.on_data(dir, data, ts);
-    if (pcap_ && !pcap_decrypted_) pcap_->data(dir, data, ts);
-    if (capture_) capture_->data(dir, data, ts);
+void LegRecorder::State::feed(Dir dir, std::span<const std::byte> data, Micros ts) noexcept {
+    connection.on_data(dir, data, ts);
+    if (pcap && !pcap_decrypted) pcap->data(dir, data, ts);
+    if (capture) capture->data(dir, data, ts);
 }
 
-void LegRecorder::apply(HeldInput& input) noexcept {
+void LegRecorder::State::apply(HeldInput& input) noexcept {
     const auto dir = input.dir;
     const auto ts = input.ts;
     switch (input.kind) {
@@ -96,56 +74,134 @@ void LegRecorder::apply(HeldInput& input) noexcept {
     case Kind::Payload: {
         const bool on_the_wire = std::holds_alternative<decoder::Certificate>(*input.payload) ||
                                  std::holds_alternative<decoder::TlsAlert>(*input.payload);
-        if (!(on_the_wire && decrypts_)) connection_.on_payload(dir, std::move(*input.payload), ts);
+        if (!(on_the_wire && decrypts)) connection.on_payload(dir, std::move(*input.payload), ts);
         return;
     }
     case Kind::Fin:
-        connection_.on_fin(dir, ts);
-        if (pcap_) pcap_->fin(dir, ts);
-        if (capture_) capture_->fin(dir, ts);
+        connection.on_fin(dir, ts);
+        if (pcap) pcap->fin(dir, ts);
+        if (capture) capture->fin(dir, ts);
         return;
     case Kind::Rst:
-        connection_.on_rst(dir, ts);
-        if (pcap_) pcap_->rst(dir, ts);
-        if (capture_) capture_->rst(dir, ts);
+        connection.on_rst(dir, ts);
+        if (pcap) pcap->rst(dir, ts);
+        if (capture) capture->rst(dir, ts);
         return;
     }
 }
 
-std::vector<HeldInput> LegRecorder::take_held_locked() noexcept {
-    add_secrets_locked(std::exchange(secrets_, {}));
+std::vector<HeldInput> LegRecorder::State::take_held() noexcept {
+    add_secrets(std::exchange(secrets, {}));
     // Whether the decoder had the keys when it met the ServerHello it is about to be given;
     // secrets logged later come too late for it.
-    decrypts_ = !keys_.empty();
-    return hold_.release();
+    decrypts = !keys.empty();
+    return hold.release();
 }
 
-void LegRecorder::release_locked() noexcept {
-    auto held = take_held_locked();
+void LegRecorder::State::release() noexcept {
+    auto held = take_held();
     for (auto& input : held) apply(input);
 }
 
-void LegRecorder::handshakes_done(LegRecorder& a, LegRecorder& b) noexcept {
-    std::lock_guard lock(a.gate_.mutex());  // one gate for both legs of a connection
-    // Both legs' secrets first (into the capture file too), then their input in time order.
-    auto held_a = a.take_held_locked(), held_b = b.take_held_locked();
-    auto ia = held_a.begin(), ib = held_b.begin();
-    while (ia != held_a.end() || ib != held_b.end()) {
-        if (ib == held_b.end() || (ia != held_a.end() && ia->ts <= ib->ts)) a.apply(*ia++);
-        else b.apply(*ib++);
+LegRecorder::LegRecorder(EventGate& gate, decoder::Endpoint client, decoder::Endpoint server,
+                         decoder::Transport base, bool tls)
+    : gate_(gate), id_(gate.next_conn_id()),
+      state_(std::make_shared<State>(tls, gate.bus(), id_, std::move(client), std::move(server), base,
+                                     EventGate::now(), true)) {
+    // Every relayed connection is shown, also one that died silently. Nothing is posted to
+    // the event thread yet, so setting this here does not race with it.
+    state_->connection.report_always();
+}
+
+LegRecorder::~LegRecorder() { finish(decoder::CloseHow::Timeout); }
+
+template <class Work>
+void LegRecorder::post(Work work, std::size_t bytes) noexcept {
+    try {
+        gate_.post([state = state_, work = std::move(work)]() mutable { work(*state); }, bytes);
+    } catch (...) {  // out of memory or threads: this leg's events are lost, the relay goes on
     }
 }
 
+void LegRecorder::wire(Dir dir, std::span<const std::byte> data) noexcept {
+    try {
+        post([input = HeldInput{Kind::Data, dir, EventGate::now(), {data.begin(), data.end()}, std::nullopt}](
+                 State& s) mutable { s.take(std::move(input)); },
+             data.size());
+    } catch (...) {  // the copy: out of memory
+    }
+}
+
+void LegRecorder::plaintext(Dir dir, std::span<const std::byte> data) noexcept {
+    try {
+        post([dir, now = EventGate::now(), bytes = std::vector<std::byte>(data.begin(), data.end())](State& s) {
+            if (!s.decrypts) s.connection.on_plaintext(dir, bytes, now);
+            if (s.pcap && s.pcap_decrypted) s.pcap->data(dir, bytes, now);
+        }, data.size());
+    } catch (...) {
+    }
+}
+
+void LegRecorder::payload(Dir dir, decoder::Payload payload) noexcept {
+    post([input = HeldInput{Kind::Payload, dir, EventGate::now(), {}, std::move(payload)}](State& s) mutable {
+        s.take(std::move(input));
+    });
+}
+
+void LegRecorder::fin(Dir dir) noexcept {
+    post([input = HeldInput{Kind::Fin, dir, EventGate::now(), {}, std::nullopt}](State& s) mutable {
+        s.take(std::move(input));
+    });
+}
+
+void LegRecorder::rst(Dir dir) noexcept {
+    post([input = HeldInput{Kind::Rst, dir, EventGate::now(), {}, std::nullopt}](State& s) mutable {
+        s.take(std::move(input));
+    });
+}
+
+void LegRecorder::finish(decoder::CloseHow how) noexcept {
+    post([how, now = EventGate::now()](State& s) {
+        if (s.hold.active()) s.release();
+        s.connection.finish(how, now);
+    });
+}
+
+void LegRecorder::secret(const char* line) noexcept {
+    try {
+        post([text = std::string(line) + '\n'](State& s) {
+            if (s.hold.active()) s.secrets += text;
+            else s.add_secrets(text);
+        });
+    } catch (...) {
+    }
+}
+
+void LegRecorder::handshakes_done(LegRecorder& a, LegRecorder& b) noexcept {
+    // Both legs' secrets first (into the capture file too), then their input in time order.
+    a.post([other = b.state_](State& sa) {
+        State& sb = *other;
+        auto held_a = sa.take_held(), held_b = sb.take_held();
+        auto ia = held_a.begin(), ib = held_b.begin();
+        while (ia != held_a.end() || ib != held_b.end()) {
+            if (ib == held_b.end() || (ia != held_a.end() && ia->ts <= ib->ts)) sa.apply(*ia++);
+            else sb.apply(*ib++);
+        }
+    });
+}
+
 void LegRecorder::write_pcap(PcapngWriter& out, bool decrypted) {
-    std::lock_guard lock(gate_.mutex());
-    pcap_decrypted_ = decrypted;
-    pcap_ = std::make_unique<SyntheticTcp>(out, connection_.client(), connection_.server(), EventGate::now());
+    post([&out, decrypted, now = EventGate::now()](State& s) {
+        s.pcap_decrypted = decrypted;
+        s.pcap = std::make_unique<SyntheticTcp>(out, s.connection.client(), s.connection.server(), now);
+    });
 }
 
 void LegRecorder::capture(PcapngWriter& out) {
-    std::lock_guard lock(gate_.mutex());
-    capture_file_ = &out;
-    capture_ = std::make_unique<SyntheticTcp>(out, connection_.client(), connection_.server(), EventGate::now());
+    post([&out, now = EventGate::now()](State& s) {
+        s.capture_file = &out;
+        s.capture = std::make_unique<SyntheticTcp>(out, s.connection.client(), s.connection.server(), now);
+    });
 }
 
 }  // namespace proxy

@@ -2,18 +2,17 @@
 // wire bytes of both directions, facts only OpenSSL knows and the close. A TLS leg's decoder
 // is given the leg's own TLS secrets and decrypts the wire itself, exactly as `siptap read`
 // decrypts a capture of it with the key log: the live view and the replay of --capture are
-// one decoding of the same bytes. Thread-safe through the EventGate; never throws.
+// one decoding of the same bytes. Thread-safe: every call is posted to the EventGate's decoder
+// thread with its timestamp (bytes are copied), so the caller does not wait for decoding;
+// never throws.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <span>
-#include <string>
 
 #include "decoder/connection.hpp"
-#include "decoder/tls_keylog.hpp"
 #include "proxy/event_gate.hpp"
-#include "proxy/handshake_hold.hpp"
 #include "proxy/synthetic_tcp.hpp"
 
 namespace proxy {
@@ -49,26 +48,17 @@ public:
     // TLS secrets in Decryption Secrets Blocks ahead of the records they decrypt.
     void capture(PcapngWriter& out);
 
-    std::uint64_t id() const { return connection_.id(); }
-    const decoder::Endpoint& client() const { return connection_.client(); }
-    const decoder::Endpoint& server() const { return connection_.server(); }
+    std::uint64_t id() const { return id_; }
 
 private:
-    std::vector<HeldInput> take_held_locked() noexcept;
-    void release_locked() noexcept;
-    void apply(HeldInput& input) noexcept;
-    void feed(decoder::Dir dir, std::span<const std::byte> data, decoder::Micros ts) noexcept;
-    void add_secrets_locked(const std::string& lines) noexcept;
+    // Lives on the decoder thread until the last posted work that uses it has run.
+    struct State;
+    template <class Work>
+    void post(Work work, std::size_t bytes = 0) noexcept;
 
     EventGate& gate_;
-    decoder::KeyLog keys_;  // declared before connection_, which reads it
-    std::string secrets_;   // key log lines that arrived while the handshake was held
-    decoder::Connection connection_;
-    HandshakeHold hold_;
-    std::unique_ptr<SyntheticTcp> pcap_, capture_;
-    PcapngWriter* capture_file_ = nullptr;
-    bool pcap_decrypted_ = false;
-    bool decrypts_ = false;  // the decoder reads this TLS leg's records itself
+    std::uint64_t id_;
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace proxy

@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <memory>
 #include <span>
 
 namespace proxy {
@@ -17,29 +18,43 @@ namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kChunk = 16 * 1024;  // one TLS record of plaintext
 
-std::span<const std::byte> bytes(const std::array<char, kChunk>& buf, std::size_t n) {
-    return {reinterpret_cast<const std::byte*>(buf.data()), n};
+std::span<const std::byte> bytes(const char* buf, std::size_t n) {
+    return {reinterpret_cast<const std::byte*>(buf), n};
 }
 
-asio::awaitable<void> send_close_notify(TlsStream& to) {
+asio::awaitable<void> send_close_notify(TlsLeg& to) {
     // Completes when the peer answers with its own close_notify, or closes, or is aborted.
-    co_await to.async_shutdown(kTuple);
+    co_await to.shutdown();
 }
+
+// An idle relay should not keep 16 KB per direction: the buffer is taken when the leg has
+// something to read and given back once what was read has been relayed.
+struct RelayBuffer {
+    std::unique_ptr<char[]> data;
+    char* get() {
+        if (!data) data = std::make_unique_for_overwrite<char[]>(kChunk);
+        return data.get();
+    }
+    void release() { data.reset(); }
+};
 
 }  // namespace
 
-asio::awaitable<PeerClose> pump_tls(TlsStream& from, TlsStream& to, const TlsLegHooks& from_hooks,
-                                    Activity& activity) {
-    std::array<char, kChunk> buf;
+asio::awaitable<PeerClose> pump_tls(TlsLeg& from, TlsLeg& to, const TlsLegHooks& from_hooks, Activity& activity) {
+    RelayBuffer buf;
     boost::system::error_code ec;
     for (;;) {
-        auto [rec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
+        if (auto wec = co_await from.wait_readable()) {
+            ec = wec;
+            break;
+        }
+        auto [rec, n] = co_await from.read_some({buf.get(), kChunk});
         if (n > 0) {
             activity.touch();
-            from.next_layer().recorder().plaintext(from.next_layer().incoming(), bytes(buf, n));
-            to.next_layer().recorder().plaintext(to.next_layer().outgoing(), bytes(buf, n));
-            auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
-            if (wec) co_return PeerClose::Aborted;  // the other direction sees why
+            from.next_layer().recorder().plaintext(from.next_layer().incoming(), bytes(buf.get(), n));
+            to.next_layer().recorder().plaintext(to.next_layer().outgoing(), bytes(buf.get(), n));
+            if (co_await to.write_all({buf.get(), n})) co_return PeerClose::Aborted;  // the other direction sees why
+            if (!SSL_has_pending(from.native_handle())) buf.release();
         }
         if (rec) {
             ec = rec;

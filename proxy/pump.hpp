@@ -4,16 +4,14 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <chrono>
 
 #include "proxy/tapped_socket.hpp"
+#include "proxy/tls_leg.hpp"
 #include "proxy/tls_hooks.hpp"
 #include "proxy/transport_close.hpp"
 
 namespace proxy {
-
-using TlsStream = boost::asio::ssl::stream<TappedSocket>;
 
 // Time of the last byte relayed in either direction (for the idle timeout).
 struct Activity {
@@ -21,7 +19,7 @@ struct Activity {
     void touch() { last = std::chrono::steady_clock::now(); }
 };
 
-boost::asio::awaitable<PeerClose> pump_tls(TlsStream& from, TlsStream& to,
+boost::asio::awaitable<PeerClose> pump_tls(TlsLeg& from, TlsLeg& to,
                                            const TlsLegHooks& from_hooks, Activity& activity);
 boost::asio::awaitable<PeerClose> pump_plain(TappedSocket& from, TappedSocket& to,
                                              Activity& activity);

@@ -34,6 +34,7 @@ struct RelayConfig {
     std::string keylog_file;        // NSS key log of both legs, mode 0600
     std::string pcap_file;          // pcapng of the decrypted traffic
     std::string capture_file;       // pcapng of the wire bytes with both legs' TLS secrets
+    std::string run_as_user;        // --user: account to switch to once bound and files are open
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds idle_timeout{600'000};
     std::chrono::milliseconds drain_timeout{5'000};

@@ -18,8 +18,10 @@
 #include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/pcapng_writer.hpp"
+#include "proxy/privilege_drop.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
+#include "proxy/verdict_pool.hpp"
 
 namespace proxy {
 
@@ -28,6 +30,7 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr unsigned kVerdictThreads = 8;  // forged client handshakes waiting at once; more queue
 
 std::unique_ptr<PcapngWriter> open_capture(const RelayConfig& config) {
     if (config.capture_file == config.pcap_file)  // both would write the same file at once
@@ -53,6 +56,8 @@ struct RelayServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::signal_set signals;
+    // Declared after ioc, so destroyed first: its waiting callbacks are woken while ioc exists.
+    std::unique_ptr<VerdictPool> verdicts;
     std::atomic<std::size_t> active{0};
     std::atomic<bool> stopping{false};
     RelayStats stats;
@@ -65,6 +70,8 @@ struct RelayServer::Impl {
 };
 
 void RelayServer::Impl::setup() {
+    std::optional<RunAs> run_as;  // looked up first: an unknown name fails before anything is opened
+    if (!config.run_as_user.empty()) run_as = find_user(config.run_as_user);
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
     if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>(config.pcap_file);
     if (!config.capture_file.empty()) capture = open_capture(config);
@@ -83,6 +90,7 @@ void RelayServer::Impl::setup() {
     }
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get()});
+    if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
     tcp::resolver resolver(ioc);
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))
@@ -99,12 +107,14 @@ void RelayServer::Impl::setup() {
     if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
                                      std::to_string(ep.port()) + ": " + ec.message());
     acceptor.listen();
+    if (run_as) drop_privileges(*run_as);  // files are open, keys loaded, port bound: root is no longer needed
 }
 
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
     if (listening) listening(acceptor.local_endpoint().port());
     while (!stopping) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+        tcp::endpoint peer;  // from accept() itself: still known when the client has reset already
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), peer, kTuple);
         if (ec == asio::error::operation_aborted || stopping) break;
         if (ec) continue;  // e.g. the client reset before we accepted
         if (active >= config.max_connections) {
@@ -116,7 +126,7 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         ++stats.accepted;
         ++active;
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, run_session(std::move(socket), *shared), [this](std::exception_ptr) {
+        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this](std::exception_ptr) {
             session_ended();
         });
     }
@@ -168,6 +178,7 @@ RelayStats RelayServer::run(bool handle_signals) {
     for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i) extra.emplace_back([&im] { im.ioc.run(); });
     im.ioc.run();
     for (auto& t : extra) t.join();
+    im.gate.drain();  // the caller ends the bus next: every event decoded so far must be out
     return im.stats;
 }
 

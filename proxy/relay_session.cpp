@@ -74,8 +74,8 @@ asio::awaitable<void> relay_plain(Session& s, TappedSocket& client, TappedSocket
 asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocket upstream_tcp) {
     LegRecorder& client_leg = client_tcp.recorder();
     LegRecorder& upstream_leg = upstream_tcp.recorder();
-    TlsStream client(std::move(client_tcp), *s.shared.client_facing);
-    TlsStream upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
+    TlsLeg client(std::move(client_tcp), *s.shared.client_facing);
+    TlsLeg upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
     s.sockets[0] = &client.next_layer().socket();
     s.sockets[1] = &upstream.next_layer().socket();
     TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, false, {}, {}};
@@ -90,7 +90,8 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     const auto deadline = s.started + s.shared.config.handshake_timeout;
     HandshakeOutcome hs;  // no co_await inside ?: — g++ 12 destroys the temporary twice
     if (s.shared.forge)
-        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge, deadline);
+        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge,
+                                        *s.shared.verdicts, deadline);
     else
         hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
     LegRecorder::handshakes_done(client_leg, upstream_leg);
@@ -104,17 +105,15 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
         const std::span early{reinterpret_cast<const std::byte*>(hs.upstream_early.data()), hs.upstream_early.size()};
         upstream_leg.plaintext(Dir::ServerToClient, early);
         client_leg.plaintext(Dir::ServerToClient, early);
-        auto [wec, n] = co_await asio::async_write(client, asio::buffer(hs.upstream_early), kTuple);
-        if (wec) co_return;
+        if (co_await client.write_all(hs.upstream_early)) co_return;
     }
     co_await (pump_tls(client, upstream, client_hooks, s.activity) &&
               pump_tls(upstream, client, upstream_hooks, s.activity));
 }
 
-asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
+asio::awaitable<void> relay(Session& s, tcp::socket client_socket, tcp::endpoint client_ep) {
     auto ex = client_socket.get_executor();
     boost::system::error_code ec;
-    const auto client_ep = client_socket.remote_endpoint(ec);
     const auto listen_ep = client_socket.local_endpoint(ec);
     const auto base = decoder::Transport::Tcp;
     const bool decrypted = s.shared.client_facing != nullptr;
@@ -157,10 +156,10 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket) {
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket client, RelayShared& shared) {
+asio::awaitable<void> run_session(tcp::socket client, tcp::endpoint client_ep, RelayShared& shared) {
     Session s{shared, std::chrono::steady_clock::now(), {}, true, false, false, std::nullopt, {}};
     s.timer.emplace(client.get_executor());
-    co_await (relay(s, std::move(client)) && watchdog(s));
+    co_await (relay(s, std::move(client), client_ep) && watchdog(s));
 }
 
 }  // namespace proxy

@@ -15,6 +15,7 @@ namespace proxy {
 
 class CertForge;
 class PcapngWriter;
+class VerdictPool;
 
 struct RelayShared {
     const RelayConfig& config;
@@ -25,8 +26,11 @@ struct RelayShared {
     PcapngWriter* pcap = nullptr;  // --write-pcap
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
     PcapngWriter* capture = nullptr;  // --capture
+    VerdictPool* verdicts = nullptr;  // with forge: where the client's handshake may wait
 };
 
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, RelayShared& shared);
+// `client_ep` comes from accept(): a client that reset at once has no remote_endpoint() any more.
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::endpoint client_ep,
+                                         RelayShared& shared);
 
 }  // namespace proxy

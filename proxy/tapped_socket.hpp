@@ -1,6 +1,6 @@
 // A TCP socket that shows every byte it carries to the leg's recorder, so the decoder sees
-// exactly what was on the wire (TLS records, alerts, FIN, RST). It is the next layer of the
-// leg's ssl::stream, or used as is with --plain. Completions run on the socket's executor
+// exactly what was on the wire (TLS records, alerts, FIN, RST). It is the transport of a
+// TlsLeg, or used as is with --plain. Completions run on the socket's executor
 // (the connection's strand).
 #pragma once
 
@@ -13,9 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <array>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
-#include <poll.h>
 #include <span>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -58,49 +56,38 @@ public:
             token, buffers);
     }
 
-    // Synchronous reads and writes, used only while a forged handshake holds the other leg's
-    // handshake (see handshakes.hpp); a read waits at most until `deadline`, then fails
-    // with timed_out; so does it once `*stop` (if given) is true.
-    void set_sync_deadline(std::chrono::steady_clock::time_point deadline, const bool* stop = nullptr) {
-        sync_deadline_ = deadline;
-        sync_stop_ = stop;
-    }
-
-    template <class MutableBuffers>
-    std::size_t read_some(const MutableBuffers& bufs, boost::system::error_code& ec) {
-        using namespace std::chrono;
-        const auto left = duration_cast<milliseconds>(sync_deadline_ - steady_clock::now()).count();
-        pollfd p{socket_.native_handle(), POLLIN, 0};
-        if ((sync_stop_ && *sync_stop_) || left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) {
-            ec = boost::asio::error::timed_out;
-            return 0;
-        }
-        const std::size_t n = socket_.read_some(bufs, ec);
-        show(incoming_, bufs, n);
+    // Non-blocking recv/send for a TLS leg's BIO (see tls_leg.hpp): would_block when the
+    // socket is not ready; eof (and the recorder's FIN) when the peer closed. `fd`, if not -1,
+    // is a duplicate of the socket's descriptor to use instead.
+    std::size_t receive_now(void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::recv(fd, data, size, MSG_DONTWAIT); }, ec);
+        if (n > 0) recorder_->wire(incoming_, {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
+        else if (n == 0 && !ec) ec = boost::asio::error::eof;
         if (ec == boost::asio::error::eof) recorder_->fin(incoming_);
         else if (ec == boost::asio::error::connection_reset) recorder_->rst(incoming_);
-        return n;
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
-    template <class ConstBuffers>
-    std::size_t write_some(const ConstBuffers& bufs, boost::system::error_code& ec) {
-        const std::size_t n = socket_.write_some(bufs, ec);
-        show(outgoing(), bufs, n);
-        return n;
+    std::size_t send_now(const void* data, std::size_t size, boost::system::error_code& ec, int fd = -1) {
+        if (fd < 0) fd = socket_.native_handle();
+        const ssize_t n = call_now([&] { return ::send(fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL); }, ec);
+        if (n > 0) recorder_->wire(outgoing(), {static_cast<const std::byte*>(data), static_cast<std::size_t>(n)});
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
-    // Sends at once what the socket takes (completing later, as Asio does), so the recorder
-    // sees the bytes before any answer to them: a completion handler may run after the read
-    // that brings the answer, and the decoder would see the answer first.
+    // For --plain. Sends at once what the socket takes (completing later, as Asio does), so the
+    // recorder sees the bytes before any answer to them: a completion handler may run after the
+    // read that brings the answer, and the decoder would see the answer first. (A TlsLeg's
+    // send_now records as it sends.)
     template <class ConstBuffers, class Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, const ConstBuffers& bufs) {
                 auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
                 boost::system::error_code sent_ec;
-                const std::size_t sent = send_now(bufs, sent_ec);
-                if (sent > 0 || (sent_ec && sent_ec != boost::asio::error::would_block &&
-                                 sent_ec != boost::asio::error::interrupted)) {
+                const std::size_t sent = send_buffers_now(bufs, sent_ec);
+                if (sent > 0 || (sent_ec && sent_ec != boost::asio::error::would_block)) {
                     show(outgoing(), bufs, sent);
                     boost::asio::post(ex, [h = std::move(handler), sent_ec, sent]() mutable {
                         std::move(h)(sent_ec, sent);
@@ -117,27 +104,37 @@ public:
     }
 
 private:
-    // One non-blocking sendmsg; 0 with would_block when the socket's buffer is full.
+    // One non-blocking sendmsg of up to 16 buffers (the rest go in a later write); 0 with
+    // would_block when the socket's buffer is full or there is nothing to send.
     template <class ConstBuffers>
-    std::size_t send_now(const ConstBuffers& bufs, boost::system::error_code& ec) {
+    std::size_t send_buffers_now(const ConstBuffers& bufs, boost::system::error_code& ec) {
         std::array<iovec, 16> iov;
         std::size_t count = 0;
         for (auto it = boost::asio::buffer_sequence_begin(bufs);
              it != boost::asio::buffer_sequence_end(bufs) && count < iov.size(); ++it) {
-            const boost::asio::const_buffer b(*it);  // buffers past the 16th go in a later write
+            const boost::asio::const_buffer b(*it);
             if (b.size() > 0) iov[count++] = {const_cast<void*>(b.data()), b.size()};
         }
         if (count == 0) {
-            ec = boost::asio::error::would_block;  // nothing to send: let Asio complete it
+            ec = boost::asio::error::would_block;  // let Asio complete an empty write
             return 0;
         }
         msghdr msg{};
         msg.msg_iov = iov.data();
         msg.msg_iovlen = count;
-        const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n >= 0) return static_cast<std::size_t>(n);
-        ec.assign(errno, boost::system::system_category());
-        return 0;
+        const ssize_t n = call_now([&] { return ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL); }, ec);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+
+    template <class Call>
+    static ssize_t call_now(Call call, boost::system::error_code& ec) {
+        ssize_t n;
+        do n = call();
+        while (n < 0 && errno == EINTR);
+        if (n >= 0) ec = {};
+        else if (errno == EAGAIN || errno == EWOULDBLOCK) ec = boost::asio::error::would_block;
+        else ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+        return n;
     }
 
     template <class Buffers>
@@ -154,8 +151,6 @@ private:
     socket_type socket_;
     LegRecorder* recorder_;
     decoder::Dir incoming_;
-    std::chrono::steady_clock::time_point sync_deadline_{};
-    const bool* sync_stop_ = nullptr;
 };
 
 }  // namespace proxy

@@ -1,11 +1,63 @@
 #include "proxy/tls13_certificates.hpp"
 
+#include <mutex>
+#include <new>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "decoder/x509_summary.hpp"
 
 namespace proxy {
+
+namespace {
+
+// Summarising a certificate costs OpenSSL 3 about a third of a relayed handshake's CPU (its
+// public key decoders), and a relay sees the same few certificates over and over (its own,
+// the upstream's, the clients'): summaries are kept per DER, for all connections.
+class SummaryCache {
+public:
+    struct Entry {
+        std::optional<decoder::Certificate> summary;
+        std::string error;
+    };
+
+    Entry get(const std::string& der, decoder::Side side, int index) {
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = entries_.find(der); it != entries_.end()) return with_position(it->second, side, index);
+        }
+        Entry e;
+        e.summary = decoder::summarize_certificate(
+            {reinterpret_cast<const std::byte*>(der.data()), der.size()}, side, index, &e.error);
+        std::lock_guard lock(mutex_);
+        if (entries_.size() >= kMaxEntries) entries_.clear();  // a fresh start beats bookkeeping here
+        entries_.emplace(der, e);
+        return e;
+    }
+
+private:
+    static constexpr std::size_t kMaxEntries = 1024;
+
+    static Entry with_position(Entry e, decoder::Side side, int index) {
+        if (e.summary) {
+            e.summary->side = side;
+            e.summary->index = index;
+        }
+        return e;
+    }
+
+    std::mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+};
+
+SummaryCache& summaries() {
+    static SummaryCache cache;
+    return cache;
+}
+
+}  // namespace
 
 void record_chain(const std::vector<X509*>& chain, LegRecorder& leg, decoder::Dir dir) noexcept {
     int index = 0;
@@ -13,13 +65,14 @@ void record_chain(const std::vector<X509*>& chain, LegRecorder& leg, decoder::Di
         unsigned char* der = nullptr;
         const int len = i2d_X509(cert, &der);
         if (len <= 0) continue;
-        std::string error;
-        auto summary = decoder::summarize_certificate(
-            {reinterpret_cast<const std::byte*>(der), static_cast<std::size_t>(len)},
-            decoder::sender_side(dir), index++, &error);
+        std::string bytes(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
         OPENSSL_free(der);
-        if (summary) leg.payload(dir, std::move(*summary));
-        else leg.payload(dir, decoder::Notice{"tls-error", "certificate: " + error});
+        try {
+            auto entry = summaries().get(bytes, decoder::sender_side(dir), index++);
+            if (entry.summary) leg.payload(dir, std::move(*entry.summary));
+            else leg.payload(dir, decoder::Notice{"tls-error", "certificate: " + entry.error});
+        } catch (const std::bad_alloc&) {  // this certificate goes unreported; the relay goes on
+        }
     }
 }
 

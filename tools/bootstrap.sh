@@ -12,6 +12,7 @@ packages=(
   iproute2 procps                             # ss and kill, used by the relay tests
   clang libclang-rt-14-dev                    # fuzz targets (libFuzzer) and sanitizers
   chromium                                    # renders the HTML report in its test
+  plantuml                                    # renders --ladder-format plantuml in its test
 )
 missing=()
 for p in "${packages[@]}"; do

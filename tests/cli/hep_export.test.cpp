@@ -1,7 +1,7 @@
 // siptap read --hep sends every SIP message as HEPv3 over UDP to the given address.
 // A real UDP socket of the test receives them; each must be a well-formed HEPv3 packet whose
 // payload is the SIP message, in capture order. (Debian 12's tshark 4.0 has no HEP
-// dissector, so tshark cannot be the judge here; see the closing note of the HEP work.)
+// dissector; hep_kamailio.test.cpp has a real HOMER-style node judge the packets.)
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -80,4 +80,14 @@ TEST_CASE("[hep] a bad --hep address is a usage error naming it", "[hep]") {
     const auto run = test::run_siptap({"read", "--hep", "homer.example:9060", test::pcap("sip-udp-call.pcap")});
     CHECK(run.exit_code == 2);
     CHECK_THAT(run.err, Catch::Contains("--hep homer.example:9060"));
+}
+
+TEST_CASE("[hep] with --filter only the matching messages are exported", "[hep]") {
+    UdpReceiver homer;
+    const auto run = test::run_siptap({"read", "--filter", "method REGISTER", "--hep",
+                                       "127.0.0.1:" + std::to_string(homer.port), test::pcap("sip-ipv6.pcapng")});
+    CHECK(run.exit_code == 0);
+    const auto packets = homer.drain();
+    REQUIRE(packets.size() == 4);  // the capture also holds two OPTIONS transactions
+    for (const auto& p : packets) CHECK_THAT(hep_payload(p), Catch::Contains(" REGISTER\r\n"));
 }

@@ -93,6 +93,27 @@ TEST_CASE("[html] report structure for the incident", "[html]") {
         CHECK(body.find("<dd class=\"hl\">*.contoso.com</dd>") != std::string::npos);
         CHECK(body.find("exch01.contoso.com") != std::string::npos);  // the SAN that does not help
     }
+    SECTION("each leaf card shows Lync's and RFC 6125's verdicts side by side, with reasons") {
+        CHECK(count(html, "<div class=\"verdicts\">") == 2);  // two leaves; CA certificates get none
+        const auto um = html.find("client certificate #0 (leaf)");
+        REQUIRE(um != std::string::npos);
+        const auto um_verdicts = html.substr(html.find("<div class=\"verdicts\">", um), 700);
+        CAPTURE(um_verdicts);
+        CHECK(um_verdicts.find("Name checks for exch01.contoso.com (its own SAN: the verdicts judge the form only)") !=
+              std::string::npos);
+        CHECK(um_verdicts.find("<div class=\"verdict refused\"><span class=\"who\">Lync / Skype for Business</span>"
+                               "<span class=\"word\">refused</span><p>the subject CN *.contoso.com is a wildcard, which "
+                               "Lync never accepts for a server</p></div>") != std::string::npos);
+        CHECK(um_verdicts.find("<div class=\"verdict accepted\"><span class=\"who\">RFC 6125 (browsers, TLS clients)</span>"
+                               "<span class=\"word\">accepted</span><p>the SAN *.contoso.com matches exch01.contoso.com</p>"
+                               "</div>") != std::string::npos);
+        const auto lync = html.find("server certificate #0 (leaf)");
+        REQUIRE(lync != std::string::npos);
+        const auto lync_verdicts = html.substr(html.find("<div class=\"verdicts\">", lync), 700);
+        CAPTURE(lync_verdicts);
+        CHECK(lync_verdicts.find("Name checks for lync01.contoso.com (SNI)") != std::string::npos);
+        CHECK(count(lync_verdicts.substr(0, lync_verdicts.find("</div></div>")), "<span class=\"word\">accepted</span>") == 2);
+    }
 }
 
 TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
@@ -113,6 +134,7 @@ TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
     CHECK(dom.out.find("<code>closed-after-request</code>") != std::string::npos);
     CHECK(dom.out.find("Connection #1") != std::string::npos);
     CHECK(dom.out.find("<svg class=\"ladder\"") != std::string::npos);
+    CHECK(dom.out.find("<span class=\"word\">refused</span><p>the subject CN *.contoso.com is a wildcard") != std::string::npos);
 
     const auto png = views_test::artifact_dir() + "/incident-report.png";
     std::filesystem::remove(png);

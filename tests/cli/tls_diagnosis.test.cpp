@@ -123,6 +123,11 @@ TEST_CASE("[diagnosis] --ca-file: a chain from another CA is untrusted", "[diagn
     CHECK(std::count(codes.begin(), codes.end(), "untrusted-issuer") == 1);
     events = test::read_events({test::pcap("tls-good.pcapng")}, DiagnosisOptions{"", roots});
     CHECK(test::finding_codes(events).empty());
+    // Expired but from the trusted CA: that is cert-expired's finding, not a trust problem.
+    events = test::read_events({test::pcap("tls-expired-cert.pcapng")}, DiagnosisOptions{"", roots});
+    codes = test::finding_codes(events);
+    CHECK(std::count(codes.begin(), codes.end(), "cert-expired") == 1);
+    CHECK(std::count(codes.begin(), codes.end(), "untrusted-issuer") == 0);
 }
 
 TEST_CASE("[diagnosis] a reset after an unanswered request", "[diagnosis]") {

@@ -38,6 +38,18 @@ TEST_CASE("[verdicts] Lync and RFC 6125 side by side", "[verdicts]") {
         Row{"IP SAN", cert("10.0.0.2", {"um01.contoso.com"}, {"10.0.0.2"}), "10.0.0.2", true, true},
         Row{"IP only in a DNS SAN does not count", cert("um01", {"10.0.0.2"}), "10.0.0.2", false, false},
         Row{"IPv6 SAN in another spelling", cert("x", {}, {"2001:db8::10"}), "2001:0db8:0:0:0:0:0:10", false, true},
+        Row{"wildcard CN and no SANs: RFC 6125 falls back to the CN", cert("*.contoso.com", {}), "um01.contoso.com", false, true},
+        Row{"wildcard SAN matched without regard to case", cert("x", {"*.CONTOSO.com"}), "Um01.Contoso.COM", false, true},
+        Row{"trailing dot on the reference name only", cert("um01.contoso.com", {"um01.contoso.com"}), "um01.contoso.com.",
+            true, true},
+        Row{"trailing dot on a wildcard SAN", cert("x", {"*.contoso.com."}), "um01.contoso.com", false, true},
+        Row{"wildcard in a middle label refused", cert("x", {"um01.*.com"}), "um01.contoso.com", false, false},
+        Row{"no wildcard over a U-label (raw UTF-8)", cert("x", {"*.contoso.com"}), "m\xc3\xbcnchen.contoso.com", false, false},
+        Row{"U-label matched exactly, ASCII case ignored", cert("m\xc3\xbcnchen.contoso.com", {"m\xc3\xbcnchen.contoso.com"}),
+            "m\xc3\xbcnchen.CONTOSO.com", true, true},
+        Row{"IP in the CN only: Lync compares text, RFC 6125 wants an IP SAN", cert("10.0.0.2", {}), "10.0.0.2", true, false},
+        Row{"IPv4 SAN for another address", cert("x", {}, {"10.0.0.3"}), "10.0.0.2", false, false},
+        Row{"no subject CN at all, SAN matches", cert("", {"um01.contoso.com"}), "um01.contoso.com", false, true},
     }));
     CAPTURE(label);
     const auto l = lync_verdict(c, name);
@@ -46,6 +58,8 @@ TEST_CASE("[verdicts] Lync and RFC 6125 side by side", "[verdicts]") {
     CHECK(r.accepted == rfc);
     CHECK_FALSE(l.reason.empty());
     CHECK_FALSE(r.reason.empty());
+    CHECK_FALSE(l.brief.empty());
+    CHECK_FALSE(r.brief.empty());
 }
 
 TEST_CASE("[verdicts] the reasons say which field decided", "[verdicts]") {
@@ -54,4 +68,8 @@ TEST_CASE("[verdicts] the reasons say which field decided", "[verdicts]") {
     CHECK(rfc6125_verdict(incident, "um01.contoso.com").reason == "the SAN *.contoso.com matches um01.contoso.com");
     const auto friendly = cert("Exchange UM", {"um01.contoso.com"});
     CHECK_THAT(lync_verdict(friendly, "um01.contoso.com").reason, Catch::Contains("a SAN matches, but Lync ignores SANs"));
+    CHECK(lync_verdict(incident, "um01.contoso.com").brief == "wildcard CN *.contoso.com");
+    CHECK(rfc6125_verdict(incident, "um01.contoso.com").brief == "SAN *.contoso.com");
+    CHECK(lync_verdict(friendly, "um01.contoso.com").brief == "CN Exchange UM is not um01.contoso.com, SAN ignored");
+    CHECK(rfc6125_verdict(cert("x", {}, {"10.0.0.3"}), "10.0.0.2").brief == "no IP SAN is 10.0.0.2");
 }

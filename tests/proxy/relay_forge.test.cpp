@@ -140,3 +140,29 @@ TEST_CASE("[proxy] forged certificates: an untrusted UM certificate is signed by
     CHECK(alerts_from(events, legs.upstream, s.lync->address()) == std::vector<std::string>{"unknown_ca"});
     CHECK(alerts_from(events, legs.client, s.siptap->address()) == std::vector<std::string>{"unknown_ca"});
 }
+
+TEST_CASE("[proxy] forged certificates: a client handshake waiting for the upstream's verdict holds up no other",
+          "[proxy]") {
+    TempDir dir;
+    make_pki(dir);
+    const std::string request = dir / "options.sip";
+    std::ofstream(request, std::ios::binary) << kOptions;
+    const auto upstream_port = std::to_string(free_port());
+    // One I/O thread: were it the one waiting for the first upstream's verdict, the second
+    // client's handshake could not start before that verdict.
+    SiptapProxy siptap(dir, "127.0.0.1:" + upstream_port,
+                       "--threads 1 --forge-ca " + dir / "forgeca.pem" + " --forge-ca-key " + dir / "forgeca.key" +
+                           " --trust " + dir / "ca.pem");
+    const auto out = nlohmann::json::parse(command_output(
+        "timeout 40 python3 " + std::string(SIPTAP_SOURCE_DIR) + "/tests/proxy/stalled_upstream.py --stall 3 --gap 0.5" +
+        " --upstream-port " + upstream_port + " --relay " + siptap.address() + " --server-cert " + dir / "lync.pem" +
+        " --server-key " + dir / "lync.key" + " --client-ca " + dir / "forgeca.pem" + " --cert " + dir / "um.pem" +
+        " --key " + dir / "um.key" + " --send " + request));
+    INFO(out.dump());
+    CHECK(out["first"]["answer"] == "SIP/2.0 200 OK");
+    CHECK(out["second"]["answer"] == "SIP/2.0 200 OK");
+    // A TLS 1.3 client is done with its handshake before the server judges its certificate, so
+    // the time to the answer is what shows the wait.
+    CHECK(out["first"]["total_s"].get<double>() >= 2.5);  // it did wait for the stalled verdict
+    CHECK(out["second"]["total_s"].get<double>() < 1.5);  // meanwhile the second went through
+}

@@ -1,0 +1,62 @@
+#include "proxy/event_gate.hpp"
+
+#include <pthread.h>
+
+namespace proxy {
+
+EventGate::EventGate(decoder::EventBus& bus) : bus_(bus), thread_([this] { run(); }) {}
+
+EventGate::~EventGate() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+}
+
+void EventGate::post(std::function<void()> work, std::size_t bytes) {
+    std::unique_lock lock(mutex_);
+    // A single item larger than the limit still goes through once the queue is empty.
+    room_.wait(lock, [&] { return queued_bytes_ == 0 || queued_bytes_ + bytes <= kMaxQueuedBytes; });
+    const bool was_empty = queue_.empty();
+    queue_.push_back({std::move(work), bytes});
+    queued_bytes_ += bytes;
+    ++posted_;
+    lock.unlock();
+    if (was_empty) wake_.notify_one();
+}
+
+void EventGate::drain() {
+    std::unique_lock lock(mutex_);
+    const auto target = posted_;
+    idle_.wait(lock, [&] { return done_ >= target; });
+}
+
+void EventGate::run() {
+    pthread_setname_np(pthread_self(), "siptap-events");  // for per-thread CPU in top/ps/bench
+    std::vector<Item> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+            if (queue_.empty()) return;  // stopping, nothing left
+            batch.swap(queue_);
+        }
+        std::size_t bytes = 0;
+        for (auto& item : batch) {
+            item.work();
+            bytes += item.bytes;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            queued_bytes_ -= bytes;
+            done_ += batch.size();
+        }
+        batch.clear();
+        room_.notify_all();
+        idle_.notify_all();
+    }
+}
+
+}  // namespace proxy
