@@ -10,6 +10,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "process_support.hpp"
@@ -37,7 +38,10 @@ std::string ip_of(const json& address) {
 // The events of each relay leg, found by the client's source address (every client connects
 // from its own 127.42.X.Y) or, for upstream legs, by siptap's source ip:port.
 struct RelayLegs {
-    std::map<std::string, std::uint64_t> client_by_ip, upstream_by_src;
+    std::map<std::string, std::uint64_t> client_by_ip;
+    // The relay's source port towards the upstream is reused across the 1,000 connections:
+    // every leg that had it, in the order the relay opened them.
+    std::map<std::string, std::set<std::uint64_t>> upstream_by_src;
     std::map<std::uint64_t, std::vector<json>> events;
 
     RelayLegs(const std::vector<json>& all, const std::string& listen) {
@@ -45,12 +49,17 @@ struct RelayLegs {
             events[e["conn"]].push_back(e);
             if (e["event"] != "conn_open") continue;
             if (e["dst"] == listen) client_by_ip[ip_of(e["src"])] = e["conn"];
-            else upstream_by_src[e["src"]] = e["conn"];
+            else upstream_by_src[e["src"]].insert(std::uint64_t(e["conn"]));
         }
     }
     const std::vector<json>& client(const std::string& ip) { return events[client_by_ip.count(ip) ? client_by_ip[ip] : 0]; }
-    const std::vector<json>& upstream(const std::string& src) {
-        return events[upstream_by_src.count(src) ? upstream_by_src[src] : 0];
+    // The upstream leg relayed for the client leg `client_conn`: the first leg from `src` that
+    // the relay opened after it.
+    const std::vector<json>& upstream(const std::string& src, std::uint64_t client_conn) {
+        const auto legs = upstream_by_src.find(src);
+        if (legs == upstream_by_src.end()) return events[0];
+        const auto after = legs->second.upper_bound(client_conn);
+        return events[after == legs->second.end() ? 0 : *after];
     }
 };
 
@@ -152,7 +161,8 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
                  closed(leg, "rst", "server");
         } else if (kind == "dies") {
             const auto up = seen_upstream(tag);
-            const auto& up_leg = legs.upstream("127.0.0.1:" + std::to_string(int(up.value("peer_port", 0))));
+            const auto client_conn = leg.empty() ? 0 : std::uint64_t(leg.front()["conn"]);
+            const auto& up_leg = legs.upstream("127.0.0.1:" + std::to_string(int(up.value("peer_port", 0))), client_conn);
             ok = outcome == "rst" && closed(leg, "rst", "server") && closed(up_leg, "rst", "server");
         } else if (kind == "big" || kind == "headers") {
             const auto text = kind == "big" ? "exceeds the 65536 byte limit" : "more than 64 SIP headers";
