@@ -182,7 +182,10 @@ class Clients:
                 return r
             if kind in ("garbage", "garbage_tls"):  # not TLS at all; a handshake record of junk
                 junk = os.urandom(200)
-                writer.write(b"\x00" + junk if kind == "garbage" else b"\x16\x03\x01\x00\xc8" + junk)
+                # `garbage` is no record header: after 0x00 a random 0x03 (one run in ten among
+                # 30 connections) would read as TLS's version byte, and OpenSSL answers that
+                # with an alert instead of closing.
+                writer.write(b"\x00\x00" + junk[1:] if kind == "garbage" else b"\x16\x03\x01\x00\xc8" + junk)
                 await writer.drain()
                 r["outcome"] = await self.read_to_end(reader, t)
             elif kind == "slowloris":
