@@ -106,6 +106,13 @@ LiveResult LiveCapture::run(PacketHandler& handler, const std::atomic<bool>& sto
         }
         if (n == 0 && fd < 0) poll(nullptr, 0, 10);  // no selectable fd: do not spin
     }
+    // Frames the kernel already holds were on the wire before the stop: Ctrl-C on a loaded
+    // machine must not lose the exchange that was just seen. Non-blocking, so this ends.
+    for (int round = 0; round < 1000 && !result.error; ++round) {
+        if (limits.count && result.packets >= *limits.count) break;
+        const int max = limits.count ? static_cast<int>(*limits.count - result.packets) : -1;
+        if (pcap_dispatch(handle_, max, deliver, reinterpret_cast<u_char*>(&d)) <= 0) break;
+    }
     pcap_stat stats{};
     if (pcap_stats(handle_, &stats) == 0) result.dropped_by_kernel = stats.ps_drop;
     return result;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -88,6 +89,10 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
     const int listener = listen_loopback(port);
     const auto dir = views_test::artifact_dir();
     const auto out = dir + "/live.out", err = dir + "/live.err";
+    // A previous run's "capturing on lo" must not be mistaken for this run's: the shell
+    // truncates the files only once it runs, which on a loaded machine is after the poll below.
+    std::remove(out.c_str());
+    std::remove(err.c_str());
     const std::string command = "exec env COLUMNS=120 " + views_test::quote(SIPTAP_BINARY) +
                                 " live -i lo --duration 20 --ladder --no-color 'tcp port " + std::to_string(port) +
                                 "' >" + views_test::quote(out) + " 2>" + views_test::quote(err);
