@@ -1,9 +1,6 @@
 #include "proxy/event_gate.hpp"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 namespace proxy {
 
@@ -38,9 +35,6 @@ void EventGate::drain() {
 
 void EventGate::run() {
     pthread_setname_np(pthread_self(), "siptap-events");  // for per-thread CPU in top/ps/bench
-    // Relaying comes first: on a busy host the decoder waits its turn instead of taking the
-    // CPU from the thread that carries the next request (nice is per thread on Linux).
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
     std::vector<Item> batch;
     for (;;) {
         {
