@@ -17,13 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 siptap=${1:-$here/../build}/siptap
 N=${N:-2000} BURST=${BURST:-5000} IDLE=${IDLE:-200} REPS=${REPS:-5}
 rt=""; [ "${RT:-0}" = 1 ] && rt="chrt -f 50"
-dir=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-sh "$here/../tests/proxy/make_pki.sh" "$dir"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { i=0; until ss -Hltn "sport = :$1" | grep -q .; do i=$((i+1)); [ $i -lt 100 ] || { echo "port $1 never opened" >&2; exit 1; }; sleep 0.1; done; }
+. "$here/relay_common.sh"
 
 lync=$(port) relay=$(port) split=$(port) base=$(port)
 cat > "$dir/tls.cfg" <<CFG

@@ -18,13 +18,7 @@ if [ "$PAIRS" -gt "$max" ]; then
        "so at most $max pairs: running $max instead of $PAIRS" >&2
   PAIRS=$max
 fi
-dir=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-sh "$here/../tests/proxy/make_pki.sh" "$dir"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { i=0; until ss -Hltn "sport = :$1" | grep -q .; do i=$((i+1)); [ $i -lt 100 ] || { echo "port $1 never opened" >&2; exit 1; }; sleep 0.1; done; }
+. "$here/relay_common.sh"
 upstream=$(port) relay=$(port)
 
 python3 "$here/relay_load.py" upstream "$upstream" "$dir/lync.pem" "$dir/lync.key" "$dir/ca.pem" \
