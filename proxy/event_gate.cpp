@@ -19,18 +19,22 @@ void EventGate::post(std::function<void()> work, std::size_t bytes) {
     std::unique_lock lock(mutex_);
     // A single item larger than the limit still goes through once the queue is empty.
     room_.wait(lock, [&] { return queued_bytes_ == 0 || queued_bytes_ + bytes <= kMaxQueuedBytes; });
-    const bool was_empty = queue_.empty();
     queue_.push_back({std::move(work), bytes});
     queued_bytes_ += bytes;
     ++posted_;
+    const bool wake = asleep_ || flooded();  // otherwise the decoder's nap ends soon enough
+    asleep_ = false;
     lock.unlock();
-    if (was_empty) wake_.notify_one();
+    if (wake) wake_.notify_one();
 }
 
 void EventGate::drain() {
     std::unique_lock lock(mutex_);
     const auto target = posted_;
+    ++hurry_;
+    wake_.notify_one();
     idle_.wait(lock, [&] { return done_ >= target; });
+    --hurry_;
 }
 
 void EventGate::run() {
@@ -39,7 +43,13 @@ void EventGate::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+            // Nap first, so that what arrives meanwhile is taken in one batch.
+            wake_.wait_for(lock, kNap, [&] { return stop_ || hurry_ > 0 || flooded(); });
+            if (queue_.empty() && !stop_) {
+                asleep_ = true;  // nothing for a whole nap: sleep until a post wakes us
+                wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+                asleep_ = false;
+            }
             if (queue_.empty()) return;  // stopping, nothing left
             batch.swap(queue_);
         }
