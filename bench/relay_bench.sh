@@ -6,7 +6,9 @@
 # The three targets are measured in the same run, interleaved, REPS times; the table shows
 # medians. CPU columns: CPU time of the relay process (siptap, sslsplit) per transaction
 # (request + response) during the bursts, and for siptap that of its event thread (decoding,
-# JSON) alone; they are steadier than wall-clock figures when the cores are shared.
+# JSON) alone; they are steadier than wall-clock figures when the cores are shared. During
+# the sequential (latency) run: the relay's CPU per request, which shows what busy polling
+# costs, and how often the event thread went to sleep per request (each sleep needs a wake-up).
 # BASELINE=/path/to/another/siptap adds it as a fourth target (e.g. the build before a change).
 # RT=1 runs Kamailio, the relays and the clients under SCHED_FIFO (chrt), so that other work on
 # shared cores does not sit in the measured path (needs CAP_SYS_NICE; the kernel still keeps
@@ -75,13 +77,24 @@ cpu() {
       awk '{t += $14 + $15} END {printf "%.3f", t / 100}'
   fi
 }
+# Times the event thread went to sleep (voluntary context switches of siptap-events): how often
+# the relay path has to wake it.
+sleeps() {
+  [ "$1" = 0 ] && { echo 0; return; }
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm")" = siptap-events ] && awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status"
+  done | awk '{n += $1} END {print n + 0}'
+}
 client() { $rt python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rep=1
 while [ $rep -le "$REPS" ]; do
   for t in $targets; do
     name=${t%%:*} rest=${t#*:}; p=${rest%%:*} pid=${rest#*:}
-    echo "$rep $name latency $(client "$p" latency "$N")" >> "$dir/results"
+    s0=$(sleeps "$pid") c0=$(cpu "$pid")
+    lat=$(client "$p" latency "$N")
+    c1=$(cpu "$pid")
+    echo "$rep $name latency $lat {\"event_sleeps\": $(( $(sleeps "$pid") - s0 )), \"cpu_s\": $(echo "$c1 $c0" | awk '{print $1 - $2}')}" >> "$dir/results"
     c0=$(cpu "$pid") e0=$(cpu "$pid" siptap-events)
     burst=$(client "$p" burst "$BURST")
     c1=$(cpu "$pid") e1=$(cpu "$pid" siptap-events)
@@ -91,9 +104,9 @@ while [ $rep -le "$REPS" ]; do
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$dir/results" "$BURST" <<'PY'
+python3 - "$dir/results" "$BURST" "$N" <<'PY'
 import json, statistics, sys
-rows, burst = {}, int(sys.argv[2])
+rows, burst, n = {}, int(sys.argv[2]), int(sys.argv[3])
 for line in open(sys.argv[1]):
     rep, name, mode, rest = line.split(" ", 3)
     objs = [json.loads(x) for x in rest.replace("} {", "}\n{").splitlines()]
@@ -101,17 +114,19 @@ for line in open(sys.argv[1]):
     rows.setdefault(name, {}).setdefault(mode, []).append(merged)
 med = lambda xs: statistics.median(xs) if xs else float("nan")
 direct = {m: [r for r in rows.get("direct", {}).get(m, [])] for m in ("latency", "burst")}
-print(f"| target | p50 us | p99 us | added p50 us | transactions/s | CPU us per transaction | event thread us |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print(f"| target | p50 us | p99 us | added p50 us | transactions/s | CPU us per transaction | event thread us | event wake-ups per request | CPU us per sequential request |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, modes in rows.items():
     lat, bur = modes["latency"], modes["burst"]
     p50 = med([r["p50_us"] for r in lat])
     added = med([r["p50_us"] - d["p50_us"] for r, d in zip(lat, direct["latency"])])
     cpu = med([r.get("cpu_s", 0) * 1e6 / burst for r in bur])
     ev = med([r.get("events_cpu_s", 0) * 1e6 / burst for r in bur])
+    wakes = med([r.get("event_sleeps", 0) / n for r in lat])
+    lat_cpu = med([r.get("cpu_s", 0) * 1e6 / n for r in lat])
     print(f"| {name} | {p50:.0f} | {med([r['p99_us'] for r in lat]):.0f} | "
           f"{'-' if name == 'direct' else f'{added:.0f}'} | {med([r['transactions_per_s'] for r in bur]):.0f} | "
-          f"{'-' if name == 'direct' else f'{cpu:.1f}'} | {f'{ev:.1f}' if ev else '-'} |")
+          f"{'-' if name == 'direct' else f'{cpu:.1f}'} | {f'{ev:.1f}' if ev else '-'} | {f'{wakes:.2f}' if ev else '-'} | {'-' if name == 'direct' else f'{lat_cpu:.0f}'} |")
 PY
 echo "medians of $REPS interleaved repetitions (latency: $N sequential OPTIONS each, burst: $BURST pipelined)${rt:+, under $rt};" \
      "load average at start $load_start, at end $load_end"

@@ -40,6 +40,8 @@ struct RelayConfig {
     std::chrono::milliseconds drain_timeout{5'000};
     std::size_t max_connections = 256;
     unsigned threads = 2;
+    // Longest an I/O thread polls after traffic before it sleeps (see proxy/busy_poll.hpp).
+    std::chrono::microseconds busy_poll{500};
 };
 
 }  // namespace proxy

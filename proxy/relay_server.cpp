@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/busy_poll.hpp"
 #include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/pcapng_writer.hpp"
@@ -175,8 +176,9 @@ RelayStats RelayServer::run(bool handle_signals) {
     }
     asio::co_spawn(im.ioc, im.accept_loop(), asio::detached);
     std::vector<std::thread> extra;
-    for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i) extra.emplace_back([&im] { im.ioc.run(); });
-    im.ioc.run();
+    for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i)
+        extra.emplace_back([&im] { run_busy_polling(im.ioc, im.config.busy_poll); });
+    run_busy_polling(im.ioc, im.config.busy_poll);
     for (auto& t : extra) t.join();
     im.gate.drain();  // the caller ends the bus next: every event decoded so far must be out
     return im.stats;

@@ -1,0 +1,149 @@
+// Busy polling of the relay's I/O threads: the window's growth and decay, the poll loop's
+// contract (runs what is posted, returns when stopped), and on a real relay that quick
+// exchanges are carried without the I/O thread sleeping per message while an idle relay
+// spends no CPU.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <fstream>
+#include <thread>
+
+#include "process_support.hpp"
+#include "proxy/busy_poll.hpp"
+#include "siptap_support.hpp"
+
+using namespace proxy_test;
+using std::chrono::microseconds;
+
+TEST_CASE("[proxy] busy poll window: grows while work comes back soon, decays to nothing when it does not",
+          "[proxy][busy-poll]") {
+    proxy::PollWindow w(microseconds(400));
+    CHECK(w.current() == microseconds(0));  // nothing learnt yet: sleep at once
+    w.after_sleep(microseconds(120));       // work came 120 us after we slept: polling would have caught it
+    CHECK(w.current() == microseconds(50));
+    w.after_sleep(microseconds(120));
+    CHECK(w.current() == microseconds(100));
+    for (int i = 0; i < 5; ++i) w.after_sleep(microseconds(30));
+    CHECK(w.current() == microseconds(400));  // never past the maximum
+    w.after_sleep(microseconds(400));         // a long sleep: polling was wasted
+    CHECK(w.current() == microseconds(200));
+    w.after_sleep(std::chrono::seconds(3));
+    w.after_sleep(std::chrono::seconds(3));
+    CHECK(w.current() == microseconds(50));
+    w.after_sleep(std::chrono::seconds(3));
+    CHECK(w.current() == microseconds(0));  // below the smallest step: no polling at all
+}
+
+TEST_CASE("[proxy] busy poll loop: runs work posted from another thread, and returns once stopped",
+          "[proxy][busy-poll]") {
+    for (auto window : {microseconds(0), microseconds(300)}) {
+        CAPTURE(window.count());
+        boost::asio::io_context ioc;
+        auto guard = boost::asio::make_work_guard(ioc);
+        std::atomic<int> ran{0};
+        std::thread poster([&] {
+            for (int i = 0; i < 200; ++i) {
+                boost::asio::post(ioc, [&] { ++ran; });
+                if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // let it sleep
+            }
+            REQUIRE(wait_until([&] { return ran == 200; }, 10s));
+            ioc.stop();
+        });
+        proxy::run_busy_polling(ioc, window);
+        poster.join();
+        CHECK(ran == 200);
+        CHECK(ioc.stopped());
+    }
+}
+
+namespace {
+
+// Echoes whatever arrives, for as long as the connection stays open.
+const char* kEchoServer = R"(import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
+c, _ = s.accept(); c.settimeout(15)
+while True:
+    data = c.recv(65536)
+    if not data: break
+    c.sendall(data)
+)";
+// Sends argv[2] requests one after the other, each once the previous came back, prints "done",
+// then keeps the connection open until its stdin closes.
+const char* kPingClient = R"(import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+msg = b"OPTIONS sip:lync01.contoso.com SIP/2.0\r\nCall-ID: poll\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+for _ in range(int(sys.argv[2])):
+    c.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        chunk = c.recv(65536)
+        if not chunk: sys.exit("closed")
+        got += chunk
+print("done", flush=True)
+sys.stdin.read()
+)";
+
+struct Threads {
+    long sleeps = 0;  // voluntary context switches: the times a thread blocked
+    long cpu_ticks = 0;
+};
+// The relay's I/O threads, i.e. every thread but the event thread.
+Threads io_threads(pid_t pid) {
+    Threads t;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        if (read_file(task.path() / "comm").rfind("siptap-events", 0) == 0) continue;
+        std::istringstream status(read_file(task.path() / "status"));
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0) t.sleeps += std::stol(line.substr(24));
+        const auto stat = read_file(task.path() / "stat");
+        std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+        std::string field;
+        for (int i = 3; i <= 15 && fields >> field; ++i)
+            if (i == 14 || i == 15) t.cpu_ticks += std::stol(field);  // utime, stime
+    }
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per message; idle costs no CPU",
+          "[proxy][busy-poll]") {
+    constexpr int kRequests = 400;
+    TempDir dir;
+    std::ofstream(dir / "echo.py") << kEchoServer;
+    std::ofstream(dir / "ping.py") << kPingClient;
+    // A generous maximum, so that even a loaded or sanitized run answers within it.
+    for (const std::string poll : {"0", "100000"}) {
+        CAPTURE(poll);
+        const std::uint16_t upstream = free_port();
+        Spawned echo("exec timeout 30 python3 " + dir / "echo.py" + " " + std::to_string(upstream));
+        REQUIRE(wait_listening(upstream, 5s));
+        SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(upstream), "--plain --threads 1 --busy-poll " + poll);
+        const pid_t pid = listening_pid(siptap.port());
+        REQUIRE(pid > 0);
+        const auto before = io_threads(pid);
+        // The client's stdin stays open (a FIFO held by sleep) so the relay is idle, not closed, afterwards.
+        const std::string out = dir / ("ping" + poll + ".out");
+        Spawned ping("sleep 20 | exec timeout 30 python3 " + dir / "ping.py" + " " + std::to_string(siptap.port()) +
+                     " " + std::to_string(kRequests) + " > " + out);
+        REQUIRE(wait_until([&] { return read_file(out).find("done") != std::string::npos; }, 25s));
+        const auto exchanged = io_threads(pid);
+        std::this_thread::sleep_for(1s);
+        const auto idle = io_threads(pid);
+
+        const long sleeps = exchanged.sleeps - before.sleeps;
+        CAPTURE(sleeps);
+        if (poll == "0") {
+            CHECK(sleeps >= kRequests);  // without polling the thread sleeps between the hops
+        } else {
+            CHECK(sleeps < kRequests / 4);
+        }
+        CHECK(idle.cpu_ticks - exchanged.cpu_ticks <= 10);  // at most 0.1 s of the idle second (10 ms ticks)
+        ping.kill(SIGTERM);
+        siptap.stop();
+    }
+}
