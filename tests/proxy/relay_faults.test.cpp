@@ -101,6 +101,21 @@ bool all_closed(const std::vector<json>& all, const std::string& listen, const s
     return true;
 }
 
+// The conn_open and conn_close events of a relay's event file, all that all_closed needs: the
+// other tens of thousands are not parsed, so that one look costs milliseconds, not a second.
+std::vector<json> leg_ends(const std::string& path) {
+    std::vector<json> out;
+    std::istringstream in(read_file(path));
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"event\":\"conn_open\"") == std::string::npos &&
+            line.find("\"event\":\"conn_close\"") == std::string::npos)
+            continue;
+        auto j = json::parse(line, nullptr, false);
+        if (!j.is_discarded()) out.push_back(std::move(j));
+    }
+    return out;
+}
+
 // What the upstream logged per connection, by the Call-ID of the first message.
 std::map<std::string, json> upstream_log(const std::string& path) {
     std::map<std::string, json> out;
@@ -151,8 +166,8 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
     for (const auto& c : connections) (c["kind"] == "refused" ? refused_ips : relayed_ips).insert(c["src_ip"]);
     const auto reporting_started = std::chrono::steady_clock::now();
     const bool all_reported = wait_until([&] {
-        return all_closed(relay.events(), relay.address(), relayed_ips) &&
-               all_closed(refusing.events(), refusing.address(), refused_ips);
+        return all_closed(leg_ends(dir / "events.jsonl"), relay.address(), relayed_ips) &&
+               all_closed(leg_ends(refusing_dir / "events.jsonl"), refusing.address(), refused_ips);
     }, 60s, 100ms);
     WARN((all_reported ? "every end reported " : "not every end reported yet, ")
          << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - reporting_started)
@@ -186,7 +201,9 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
                  closed(leg, "alert", "server");
         } else if (kind == "slowloris") {
             const auto close = first_of(leg, "conn_close");
-            ok = outcome == "closed" && !close.is_null() && close["how"] == "timeout";
+            // The relay's close reaches the client as an RST instead of a FIN when a dripped byte
+            // arrived just before the timeout and was still unread: either way siptap ended it.
+            ok = (outcome == "closed" || outcome == "rst") && !close.is_null() && close["how"] == "timeout";
         } else if (kind == "refused") {
             ok = outcome == "rst" && notice(leg, "relay-error", "cannot connect to the upstream") &&
                  closed(leg, "rst", "server");
