@@ -23,6 +23,7 @@ struct LiveOptions {
     std::string interface;
     std::string bpf;           // empty: everything
     int snaplen = 262144;
+    int buffer_bytes = 32 << 20;  // the kernel's ring for frames not read yet
     bool promiscuous = false;
 };
 

@@ -1,7 +1,8 @@
 // `siptap live`: sniffs lo while two sockets of this test talk SIP over TCP on 127.0.0.1, on
 // a port the test chose, then stops it with SIGINT as Ctrl-C would. Needs root (CAP_NET_RAW):
 // without it the test says it was skipped. Bounded: siptap gets --duration, the test kills
-// it after a deadline.
+// it after a deadline. A burst of UDP SIP that siptap had no CPU for before Ctrl-C shows that
+// it still decodes the frames the kernel had already captured.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -15,9 +16,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "views_support.hpp"
 
@@ -52,11 +57,13 @@ int connect_loopback(std::uint16_t port) {
 
 void send_all(int fd, const std::string& s) { REQUIRE(send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size())); }
 
-std::string sip_options(int cseq) {
+std::string sip_options(int cseq, const std::string& transport = "TCP", std::size_t body = 0) {
     const std::string c = std::to_string(cseq);
-    return "OPTIONS sip:lync01.contoso.com:5061;transport=Tcp SIP/2.0\r\nVIA: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK" + c +
-           "\r\nFROM: <sip:exch01.contoso.com>;tag=" + c + "\r\nTO: <sip:lync01.contoso.com>\r\nCALL-ID: live-test-" + c +
-           "\r\nCSEQ: " + c + " OPTIONS\r\nMAX-FORWARDS: 70\r\nCONTENT-LENGTH: 0\r\n\r\n";
+    return "OPTIONS sip:lync01.contoso.com:5061;transport=" + transport + " SIP/2.0\r\nVIA: SIP/2.0/" + transport +
+           " 127.0.0.1;branch=z9hG4bK" + c + "\r\nFROM: <sip:exch01.contoso.com>;tag=" + c +
+           "\r\nTO: <sip:lync01.contoso.com>\r\nCALL-ID: live-test-" + c + "\r\nCSEQ: " + c +
+           " OPTIONS\r\nMAX-FORWARDS: 70\r\nCONTENT-LENGTH: " + std::to_string(body) + "\r\n\r\n" +
+           std::string(body, 'x');
 }
 
 std::string read_some(int fd) {
@@ -78,6 +85,45 @@ int wait_bounded(pid_t pid, std::chrono::seconds limit) {
     return -1;
 }
 
+// Stops the child with SIGSTOP and waits (bounded) until it is stopped.
+bool hold(pid_t pid) {
+    kill(pid, SIGSTOP);
+    const auto deadline = Clock::now() + std::chrono::seconds(5);
+    int status = 0;
+    while (Clock::now() < deadline) {
+        if (waitpid(pid, &status, WUNTRACED | WNOHANG) == pid && WIFSTOPPED(status)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+struct LiveRun {
+    pid_t pid = 0;
+    std::string out, err;  // files with siptap's stdout and stderr
+};
+
+// Starts `siptap live -i lo --duration 20 <options> '<filter>'` with its output in
+// <artifacts>/<name>.out and .err, and waits (bounded) until it says it is capturing.
+LiveRun start_live(const std::string& name, const std::string& options, const std::string& filter) {
+    const auto dir = views_test::artifact_dir();
+    LiveRun run{0, dir + "/" + name + ".out", dir + "/" + name + ".err"};
+    // A previous run's "capturing on lo" must not be mistaken for this run's: the shell
+    // truncates the files only once it runs, which on a loaded machine is after the poll below.
+    std::remove(run.out.c_str());
+    std::remove(run.err.c_str());
+    const std::string command = "exec env COLUMNS=120 " + views_test::quote(SIPTAP_BINARY) + " live -i lo --duration 20 " +
+                                options + " " + views_test::quote(filter) + " >" + views_test::quote(run.out) +
+                                " 2>" + views_test::quote(run.err);
+    std::vector<char*> argv{const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
+                            nullptr};
+    REQUIRE(posix_spawn(&run.pid, "/bin/sh", nullptr, nullptr, argv.data(), environ) == 0);
+    const auto ready_by = Clock::now() + std::chrono::seconds(10);
+    while (views_test::slurp(run.err).find("capturing on lo") == std::string::npos && Clock::now() < ready_by)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(views_test::slurp(run.err).find("capturing on lo") != std::string::npos);
+    return run;
+}
+
 }  // namespace
 
 TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagrams", "[live]") {
@@ -87,23 +133,8 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
     }
     std::uint16_t port = 0;
     const int listener = listen_loopback(port);
-    const auto dir = views_test::artifact_dir();
-    const auto out = dir + "/live.out", err = dir + "/live.err";
-    // A previous run's "capturing on lo" must not be mistaken for this run's: the shell
-    // truncates the files only once it runs, which on a loaded machine is after the poll below.
-    std::remove(out.c_str());
-    std::remove(err.c_str());
-    const std::string command = "exec env COLUMNS=120 " + views_test::quote(SIPTAP_BINARY) +
-                                " live -i lo --duration 20 --ladder --no-color 'tcp port " + std::to_string(port) +
-                                "' >" + views_test::quote(out) + " 2>" + views_test::quote(err);
-    std::vector<char*> argv{const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()),
-                            nullptr};
-    pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ) == 0);
-    const auto ready_by = Clock::now() + std::chrono::seconds(10);
-    while (views_test::slurp(err).find("capturing on lo") == std::string::npos && Clock::now() < ready_by)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE(views_test::slurp(err).find("capturing on lo") != std::string::npos);
+    const auto live = start_live("live", "--ladder --no-color", "tcp port " + std::to_string(port));
+    const pid_t pid = live.pid;
 
     // Connection 1: OPTIONS answered with 200 OK, then the client closes.
     const int client = connect_loopback(port);
@@ -128,7 +159,7 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
     close(server2);
     close(listener);
 
-    const auto text = views_test::slurp(out), log = views_test::slurp(err);
+    const auto text = views_test::slurp(live.out), log = views_test::slurp(live.err);
     CAPTURE(text, log);
     CHECK((rc == 0 || rc == 1));  // stopped by SIGINT, not killed
     CHECK(text.find("-- OPTIONS 1 --") != std::string::npos);
@@ -137,6 +168,60 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
     CHECK(text.find("capture end") != std::string::npos);  // connection 2, ended by Ctrl-C
     CHECK(text.find(":" + std::to_string(port)) != std::string::npos);
     CHECK(log.find("packets captured on lo") != std::string::npos);
+}
+
+TEST_CASE("[live] Ctrl-C before siptap read a burst: what the kernel already captured is still decoded", "[live]") {
+    if (geteuid() != 0) {
+        WARN("SKIPPED: live capture needs root or CAP_NET_RAW");
+        return;
+    }
+    // The burst goes to a bound socket of ours, so the port is ours and no ICMP answers it.
+    const int receiver = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(receiver, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    getsockname(receiver, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto live = start_live("live-drain", "--json", "udp port " + std::to_string(ntohs(a.sin_port)));
+
+    // siptap is held (SIGSTOP) while the burst goes out and Ctrl-C comes, as on a loaded machine
+    // where it did not get the CPU in time: every frame is then still in the kernel's ring when
+    // the stop flag is seen, and only the drain decodes them. (Without the hold the test could
+    // not fail: sending on lo puts each frame in the ring before send() returns, and
+    // pcap_dispatch reads every frame present, so a running siptap is never behind.)
+    constexpr int kBurst = 200;
+    std::vector<std::string> messages;
+    for (int i = 1; i <= kBurst; ++i) messages.push_back(sip_options(i, "UDP", 1000));
+    const int sender = socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(connect(sender, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    if (!hold(live.pid)) {
+        kill(live.pid, SIGKILL);
+        waitpid(live.pid, nullptr, 0);
+        FAIL("siptap could not be held with SIGSTOP");
+    }
+    int sent = 0;
+    for (const auto& m : messages) sent += send(sender, m.data(), m.size(), 0) == static_cast<ssize_t>(m.size());
+    kill(live.pid, SIGINT);
+    kill(live.pid, SIGCONT);
+    const int rc = wait_bounded(live.pid, std::chrono::seconds(15));
+    close(sender);
+    close(receiver);
+
+    std::set<std::string> decoded;
+    std::istringstream lines(views_test::slurp(live.out));
+    for (std::string line; std::getline(lines, line);) {
+        const auto e = nlohmann::json::parse(line, nullptr, false);
+        if (!e.is_discarded() && e.value("event", "") == "sip") decoded.insert(e.value("call_id", ""));
+    }
+    const auto log = views_test::slurp(live.err);
+    CAPTURE(log);
+    CHECK(sent == kBurst);
+    CHECK((rc == 0 || rc == 1));  // stopped by SIGINT, not killed
+    CHECK(log.find("dropped by the kernel") == std::string::npos);
+    CHECK(decoded.size() == static_cast<std::size_t>(kBurst));
+    CHECK(decoded.count("live-test-1") == 1);
+    CHECK(decoded.count("live-test-" + std::to_string(kBurst)) == 1);
 }
 
 TEST_CASE("[live] bad interface or capture filter: a clear message and exit code 2", "[live]") {

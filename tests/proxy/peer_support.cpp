@@ -74,11 +74,12 @@ std::uint16_t free_port() {
     return ntohs(a.sin_port);
 }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done()) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(20ms);
+        std::this_thread::sleep_for(poll);
     }
     return true;
 }

@@ -45,7 +45,9 @@ private:
 void make_pki(const TempDir& dir);
 
 std::uint16_t free_port();
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+// Polls `done` every `poll` until it holds (true) or `timeout` passed (false).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = 20ms);
 bool port_open(std::uint16_t port);
 // Whether something listens on 127.0.0.1:port within `timeout` (asks ss; connects to nothing).
 bool wait_listening(std::uint16_t port, std::chrono::milliseconds timeout);

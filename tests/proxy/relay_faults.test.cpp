@@ -7,6 +7,7 @@
 // file descriptor, and report every fault as an event.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -87,6 +88,34 @@ std::size_t count(const std::vector<json>& leg, const std::string& type) {
     return n;
 }
 
+// Whether the relay's event stream already reports the end of every leg it opened and of the
+// client leg of every one of `clients` (source ips). The fds coming back is not enough: the
+// I/O threads only post the decoding to the event thread, which may still be writing.
+bool all_closed(const std::vector<json>& all, const std::string& listen, const std::set<std::string>& clients) {
+    RelayLegs legs(all, listen);
+    for (const auto& ip : clients)
+        if (!legs.client_by_ip.count(ip) || first_of(legs.events[legs.client_by_ip[ip]], "conn_close").is_null())
+            return false;
+    for (const auto& [conn, leg] : legs.events)
+        if (!first_of(leg, "conn_open").is_null() && first_of(leg, "conn_close").is_null()) return false;
+    return true;
+}
+
+// The conn_open and conn_close events of a relay's event file, all that all_closed needs: the
+// other tens of thousands are not parsed, so that one look costs milliseconds, not a second.
+std::vector<json> leg_ends(const std::string& path) {
+    std::vector<json> out;
+    std::istringstream in(read_file(path));
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("\"event\":\"conn_open\"") == std::string::npos &&
+            line.find("\"event\":\"conn_close\"") == std::string::npos)
+            continue;
+        auto j = json::parse(line, nullptr, false);
+        if (!j.is_discarded()) out.push_back(std::move(j));
+    }
+    return out;
+}
+
 // What the upstream logged per connection, by the Call-ID of the first message.
 std::map<std::string, json> upstream_log(const std::string& path) {
     std::map<std::string, json> out;
@@ -130,6 +159,22 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
     CHECK(open_fds(pid) == fds);
     CHECK(open_fds(refusing_pid) == refusing_fds);
 
+    // The descriptors being back does not mean the events are written: the event thread may
+    // still be decoding (seconds behind on a loaded machine). Wait, bounded, for every leg's
+    // end; past the bound evaluate anyway, so that what is missing is named below.
+    std::set<std::string> relayed_ips, refused_ips;
+    for (const auto& c : connections) (c["kind"] == "refused" ? refused_ips : relayed_ips).insert(c["src_ip"]);
+    const auto reporting_started = std::chrono::steady_clock::now();
+    const bool all_reported = wait_until([&] {
+        return all_closed(leg_ends(dir / "events.jsonl"), relay.address(), relayed_ips) &&
+               all_closed(leg_ends(refusing_dir / "events.jsonl"), refusing.address(), refused_ips);
+    }, 60s, 100ms);
+    WARN((all_reported ? "every end reported " : "not every end reported yet, ")
+         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - reporting_started)
+                .count()
+         << " ms after the descriptors were back");
+    CHECK(all_reported);
+
     RelayLegs legs(relay.events(), relay.address());
     RelayLegs refused_legs(refusing.events(), refusing.address());
     const auto upstream_seen = upstream_log(dir / "upstream.jsonl");
@@ -138,6 +183,7 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
     };
 
     std::map<std::string, std::pair<int, int>> tally;  // kind -> (connections, reported as expected)
+    std::map<std::string, std::string> missed;          // kind -> the first few not reported, with their events
     for (const auto& c : connections) {
         const std::string kind = c["kind"], ip = c["src_ip"], outcome = c["outcome"].is_string() ? c["outcome"] : "";
         const std::string tag = kind + "-" + std::to_string(int(c["index"]));
@@ -155,7 +201,9 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
                  closed(leg, "alert", "server");
         } else if (kind == "slowloris") {
             const auto close = first_of(leg, "conn_close");
-            ok = outcome == "closed" && !close.is_null() && close["how"] == "timeout";
+            // The relay's close reaches the client as an RST instead of a FIN when a dripped byte
+            // arrived just before the timeout and was still unread: either way siptap ended it.
+            ok = (outcome == "closed" || outcome == "rst") && !close.is_null() && close["how"] == "timeout";
         } else if (kind == "refused") {
             ok = outcome == "rst" && notice(leg, "relay-error", "cannot connect to the upstream") &&
                  closed(leg, "rst", "server");
@@ -177,7 +225,8 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
             CHECK(ok);
             WARN("well-behaved connection: " << c["messages"] << " SIP requests and responses of 16 KiB, byte-exact");
         }
-        if (!ok) UNSCOPED_INFO(kind << " not reported as expected: " << c.dump());
+        if (!ok && tally[kind].first - tally[kind].second < 3)
+            missed[kind] += c.dump() + "\n  relay events: " + json(leg).dump().substr(0, 2000) + "\n";
         ++tally[kind].first;
         tally[kind].second += ok;
     }
@@ -186,6 +235,7 @@ TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fa
     WARN(table.str());
     for (const auto& [kind, n] : tally) {
         CAPTURE(kind);
+        INFO("not reported as expected:\n" << missed[kind]);
         CHECK(n.second == n.first);
     }
     for (const char* kind : {"ok", "rst_handshake", "garbage", "garbage_tls", "slowloris", "refused", "dies", "big",
