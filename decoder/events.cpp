@@ -1,5 +1,6 @@
 #include "decoder/events.hpp"
 
+#include <charconv>
 #include <ctime>
 #include <type_traits>
 
@@ -44,13 +45,29 @@ const char* to_string(CloseHow h) {
 
 std::string SipMessage::summary() const {
     std::string s;
-    if (is_request) {
-        s = method + " " + request_uri;
-    } else {
-        s = std::to_string(status) + (reason.empty() ? "" : " " + reason);
-    }
-    if (!cseq.empty()) s += " (CSeq " + cseq + ")";
+    append_summary(s);
     return s;
+}
+
+void SipMessage::append_summary(std::string& out) const {
+    if (is_request) {
+        out += method;
+        out += ' ';
+        out += request_uri;
+    } else {
+        char code[16];
+        const auto end = std::to_chars(code, code + sizeof code, status).ptr;
+        out.append(code, end);
+        if (!reason.empty()) {
+            out += ' ';
+            out += reason;
+        }
+    }
+    if (!cseq.empty()) {
+        out += " (CSeq ";
+        out += cseq;
+        out += ')';
+    }
 }
 
 const char* event_name(const Event& e) {

@@ -84,6 +84,7 @@ struct SipMessage {
     std::string raw;  // the whole message as received (capped by the parser's size limit)
 
     std::string summary() const;  // "OPTIONS sip:x (CSeq 1 OPTIONS)" / "504 Server Time-out (CSeq 1 OPTIONS)"
+    void append_summary(std::string& out) const;  // the same, appended (reuses out's capacity)
 };
 
 struct TlsAlert {
