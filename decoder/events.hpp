@@ -19,6 +19,7 @@ struct Endpoint {
     std::uint16_t port = 0;
 
     std::string to_string() const;  // "1.2.3.4:5061" or "[::1]:5061"
+    void append_to(std::string& out) const;  // the same, appended
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
     friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
@@ -138,6 +139,7 @@ const char* event_name(const Event&);
 
 // RFC 3339 UTC with microseconds: 2026-11-27T21:54:42.123456Z
 std::string format_rfc3339(Micros);
+void append_rfc3339(Micros, std::string& out);  // the same, appended
 
 class EventSink {
 public:
