@@ -74,6 +74,8 @@ void Connection::ensure_open() {
 }
 
 void Connection::deliver(Dir dir, Micros ts, std::vector<Payload>& payloads) {
+    if (payloads.empty()) return;
+    const EventBus::Batch batch(bus_);  // one flush for what this input gave
     for (auto& p : payloads) {
         impl_->state.observe(dir, ts, p);
         emit(dir, ts, std::move(p));

@@ -145,6 +145,9 @@ class EventSink {
 public:
     virtual ~EventSink() = default;
     virtual void on_event(const Event&) = 0;
+    // The bus has delivered everything one input caused (see EventBus::Batch): a sink that
+    // writes to a stream flushes here rather than per event, one system call per input.
+    virtual void on_flush() {}
     virtual void on_end() {}
 };
 
