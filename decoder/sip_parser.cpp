@@ -1,7 +1,6 @@
 #include "decoder/sip_parser.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <charconv>
 #include <utility>
@@ -199,38 +198,43 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         std::string error;
         if (!parse_start_line(next_line(buf, pos), m, error)) return R::failure(error);
 
-        std::array<HeaderView, kMaxSipHeadersCeiling> headers;  // fixed storage; the limit is checked below
+        // Each header is applied as soon as the next line shows it is not folded any further,
+        // so no list of the headers is kept. A bad Content-Length is reported only once every
+        // line is known to be well formed, as a malformed line is the more basic fault.
+        std::optional<HeaderView> current;
         std::size_t count = 0;
         std::optional<std::size_t> content_length;
+        std::optional<std::string> bad_length;
+        std::string scratch;  // for the rare folded value
+        auto apply = [&](const HeaderView& h) {
+            const auto kind = header_kind(h.name);
+            apply_header(kind, h, m, scratch);
+            if (kind != Header::ContentLength || bad_length) return;
+            std::size_t n = 0;
+            const auto text = unfold(h.value, scratch);
+            if (parse_int(text, n)) content_length = n;
+            else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
+        };
         while (pos < header_end) {
             const auto line = next_line(buf, pos);
             if (line.empty()) break;
             if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
-                if (count == 0) return R::failure("SIP header continuation before any header");
-                auto& h = headers[count - 1];
-                h.value = buf.substr(h.value.data() - buf.data(),
-                                     line.data() + line.size() - h.value.data());
+                if (!current) return R::failure("SIP header continuation before any header");
+                current->value = buf.substr(current->value.data() - buf.data(),
+                                            line.data() + line.size() - current->value.data());
                 continue;
             }
             const auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0)
                 return R::failure("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
-            if (count >= limits.max_headers || count >= headers.size())
+            if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
                 return R::failure("more than " + std::to_string(limits.max_headers) + " SIP headers");
-            headers[count++] = {trim(line.substr(0, colon)), line.substr(colon + 1)};
+            if (current) apply(*current);
+            current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
+            ++count;
         }
-        std::string scratch;  // for the rare folded value
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto kind = header_kind(headers[i].name);
-            apply_header(kind, headers[i], m, scratch);
-            if (kind == Header::ContentLength) {
-                std::size_t n = 0;
-                const auto text = unfold(headers[i].value, scratch);
-                if (!parse_int(text, n))
-                    return R::failure("bad Content-Length '" + std::string(text.substr(0, 20)) + "'");
-                content_length = n;
-            }
-        }
+        if (current) apply(*current);
+        if (bad_length) return R::failure(*bad_length);
         if (content_length) m.content_length = *content_length;
         std::size_t body = content_length.value_or(
             framing == SipFraming::Datagram ? buf.size() - header_end : 0);

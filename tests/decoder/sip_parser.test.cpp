@@ -150,6 +150,10 @@ TEST_CASE("[sip] malformed input gives an error naming the problem", "[sip]") {
         Row{"OPTIONS sip:x SIP/2.0\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
         Row{"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "SIP header continuation before any header"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: -4\r\n\r\n", "bad Content-Length '-4'"},
+        // The first bad Content-Length is named; a malformed line anywhere is the more basic fault.
+        Row{"OPTIONS sip:x SIP/2.0\r\nl: x1\r\nContent-Length: 3\r\nl: x2\r\n\r\n", "bad Content-Length 'x1'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nl: x1\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length:\r\n -4\r\n\r\n", "bad Content-Length '-4'"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: 999999\r\n\r\n",
             "SIP message of 1000048 bytes exceeds the 65536 byte limit"},
     }));
