@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -19,9 +20,9 @@ constexpr std::array<bool, 256> kPlain = [] {
     return plain;
 }();
 
-void append_string(std::string& out, std::string_view s) {
+// The JSON escape of s, without the quotes.
+void append_escaped(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
     for (std::size_t i = 0; i < s.size();) {
         // Most text needs no escape: copy each plain run at once.
         std::size_t run = i;
@@ -53,6 +54,11 @@ void append_string(std::string& out, std::string_view s) {
             ++i;
         }
     }
+}
+
+void append_string(std::string& out, std::string_view s) {
+    out += '"';
+    append_escaped(out, s);
     out += '"';
 }
 
@@ -106,22 +112,22 @@ class Object {
 public:
     Object(std::string& out, const Event& e) : out_(out), event_(e) { out_ += '{'; }
 
-    void str(std::string_view key, std::string_view v) { append_string(name(key), v); }
+    void str(std::string_view key, std::string_view v) {
+        append_escaped(name(key, true), v);
+        out_ += '"';
+    }
     void num(std::string_view key, std::uint64_t v) { append_number(name(key), v); }
     void snum(std::string_view key, std::int64_t v) { append_number(name(key), v); }
     void boolean(std::string_view key, bool v) { name(key) += v ? "true" : "false"; }
     void null(std::string_view key) { name(key) += "null"; }
     void raw(std::string_view key, std::string_view json) { name(key) += json; }
     void time(std::string_view key, Micros t) {
-        auto& o = name(key);
-        o += '"';
-        append_rfc3339(t, o);  // digits, '-', ':', '.', 'T', 'Z': nothing to escape
-        o += '"';
+        append_rfc3339(t, name(key, true));  // digits, '-', ':', '.', 'T', 'Z': nothing to escape
+        out_ += '"';
     }
     void endpoint(std::string_view key, const Endpoint& v) {
-        scratch_.clear();
-        v.append_to(scratch_);
-        str(key, scratch_);
+        name(key);
+        endpoint_value(v);
     }
     void strings(std::string_view key, const std::vector<std::string>& v) {
         auto& o = name(key);
@@ -150,51 +156,64 @@ private:
     static constexpr std::array<std::string_view, 7> kEnvelope = {"conn", "dst", "event", "seq", "src",
                                                                    "transport", "ts"};
 
-    // Writes the members of the envelope that sort before `key`, then `key` and its colon;
-    // returns the line for the value. Keys are our own ASCII names: nothing to escape.
-    std::string& name(std::string_view key) {
+    // Writes the members of the envelope that sort before `key`, then `key` and its colon
+    // (and the opening quote of a string value); returns the line for the value.
+    std::string& name(std::string_view key, bool string_value = false) {
         while (next_ < kEnvelope.size() && kEnvelope[next_] < key) envelope(next_++);
-        return literal_name(key);
+        return literal_name(key, string_value);
     }
-    std::string& literal_name(std::string_view key) {
-        if (out_.size() > start_) out_ += ',';
-        out_ += '"';
-        out_ += key;
-        out_ += "\":";
+    // `,"key":` in one append: keys are our own short ASCII names, nothing to escape.
+    std::string& literal_name(std::string_view key, bool string_value = false) {
+        char head[64];
+        if (key.size() > sizeof head - 5) {  // no key is this long; still write it right
+            if (out_.size() > start_) out_ += ',';
+            out_ += '"';
+            out_ += key;
+            out_ += string_value ? "\":\"" : "\":";
+            return out_;
+        }
+        std::size_t n = 0;
+        if (out_.size() > start_) head[n++] = ',';
+        head[n++] = '"';
+        std::memcpy(head + n, key.data(), key.size());
+        n += key.size();
+        head[n++] = '"';
+        head[n++] = ':';
+        if (string_value) head[n++] = '"';
+        out_.append(head, n);
         return out_;
     }
     void envelope(std::size_t i) {
-        auto& o = literal_name(kEnvelope[i]);
         switch (i) {
-            case 0: return append_number(o, event_.conn);
-            case 1: return endpoint_value(event_.dst);
-            case 2: return append_string(o, event_name(event_));
-            case 3: return append_number(o, event_.seq);
-            case 4: return endpoint_value(event_.src);
-            case 5: return append_string(o, to_string(event_.transport));
-            default:
-                o += '"';
-                append_rfc3339(event_.ts, o);
-                o += '"';
-                return;
+            case 0: return append_number(literal_name(kEnvelope[i]), event_.conn);
+            case 1: literal_name(kEnvelope[i]); return endpoint_value(event_.dst);
+            case 2: append_escaped(literal_name(kEnvelope[i], true), event_name(event_)); break;
+            case 3: return append_number(literal_name(kEnvelope[i]), event_.seq);
+            case 4: literal_name(kEnvelope[i]); return endpoint_value(event_.src);
+            case 5: append_escaped(literal_name(kEnvelope[i], true), to_string(event_.transport)); break;
+            default: append_rfc3339(event_.ts, literal_name(kEnvelope[i], true)); break;
         }
+        out_ += '"';
     }
-    // Events that belong to no connection (a bad packet, a run-wide finding) have no address.
+    // "ip:port" or "[ip]:port"; null for events that belong to no connection (a bad packet,
+    // a run-wide finding). Brackets, colon and digits need no escape, so only the address is.
     void endpoint_value(const Endpoint& v) {
         if (v.ip.empty()) {
             out_ += "null";
             return;
         }
-        scratch_.clear();
-        v.append_to(scratch_);
-        append_string(out_, scratch_);
+        const bool v6 = v.ip.find(':') != std::string::npos;
+        out_ += v6 ? "\"[" : "\"";
+        append_escaped(out_, v.ip);
+        out_ += v6 ? "]:" : ":";
+        append_number(out_, std::uint64_t{v.port});
+        out_ += '"';
     }
 
     std::string& out_;
     const Event& event_;
     const std::size_t start_ = out_.size() + 1;  // just past the '{'
     std::size_t next_ = 0;                      // the next envelope member to write
-    std::string scratch_;
 };
 
 template <class T>
