@@ -56,7 +56,7 @@ bool Connection::ignored() const { return impl_->content == Content::Other && !i
 
 void Connection::report_always() noexcept { impl_->report_always = true; }
 
-void Connection::emit(Dir dir, Micros ts, Payload payload) {
+void Connection::emit(Dir dir, Micros ts, Payload&& payload) {
     Event e;
     e.ts = ts;
     e.conn = id_;
