@@ -130,22 +130,10 @@ public:
         endpoint_value(v);
     }
     void strings(std::string_view key, const std::vector<std::string>& v) {
-        auto& o = name(key);
-        o += '[';
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i) o += ',';
-            append_string(o, v[i]);
-        }
-        o += ']';
+        array(key, v, [](std::string& o, const std::string& s) { append_string(o, s); });
     }
     void numbers(std::string_view key, const std::vector<std::uint64_t>& v) {
-        auto& o = name(key);
-        o += '[';
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i) o += ',';
-            append_number(o, v[i]);
-        }
-        o += ']';
+        array(key, v, [](std::string& o, std::uint64_t n) { append_number(o, n); });
     }
     void close() {
         while (next_ < kEnvelope.size()) envelope(next_++);
@@ -156,6 +144,16 @@ private:
     static constexpr std::array<std::string_view, 7> kEnvelope = {"conn", "dst", "event", "seq", "src",
                                                                    "transport", "ts"};
 
+    template <class T, class Write>
+    void array(std::string_view key, const std::vector<T>& v, Write write) {
+        auto& o = name(key);
+        o += '[';
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i) o += ',';
+            write(o, v[i]);
+        }
+        o += ']';
+    }
     // Writes the members of the envelope that sort before `key`, then `key` and its colon
     // (and the opening quote of a string value); returns the line for the value.
     std::string& name(std::string_view key, bool string_value = false) {
