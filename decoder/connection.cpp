@@ -56,7 +56,7 @@ bool Connection::ignored() const { return impl_->content == Content::Other && !i
 
 void Connection::report_always() noexcept { impl_->report_always = true; }
 
-void Connection::emit(Dir dir, Micros ts, Payload payload) {
+void Connection::emit(Dir dir, Micros ts, Payload&& payload) {
     Event e;
     e.ts = ts;
     e.conn = id_;
@@ -74,6 +74,8 @@ void Connection::ensure_open() {
 }
 
 void Connection::deliver(Dir dir, Micros ts, std::vector<Payload>& payloads) {
+    if (payloads.empty()) return;
+    const EventBus::Batch batch(bus_);  // one flush for what this input gave
     for (auto& p : payloads) {
         impl_->state.observe(dir, ts, p);
         emit(dir, ts, std::move(p));

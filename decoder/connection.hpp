@@ -61,7 +61,7 @@ public:
 private:
     struct Impl;
 
-    void emit(Dir dir, Micros ts, Payload payload);
+    void emit(Dir dir, Micros ts, Payload&& payload);  // moved from once, into the event
     void ensure_open();
     void deliver(Dir dir, Micros ts, std::vector<Payload>& payloads);
     void sniff(Dir dir, std::span<const std::byte> data, Micros ts);

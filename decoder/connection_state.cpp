@@ -1,6 +1,9 @@
 #include "decoder/connection_state.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
+#include <vector>
 
 namespace decoder {
 
@@ -12,24 +15,31 @@ constexpr std::size_t kMaxPending = 256;  // bounded even when nothing is ever a
 
 }  // namespace
 
+std::size_t ConnectionState::PendingHash::operator()(PendingKey k) const noexcept {
+    return std::hash<std::string_view>{}(k.method) ^ (std::size_t{k.cseq} * 0x9E3779B97F4A7C15ull);
+}
+
 void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
     const auto i = index(dir);
     if (const auto* sip = std::get_if<SipMessage>(&payload)) {
         ++messages_[i];
-        last_sip_ = Last{std::string(to_string(sender_side(dir))) + " " + sip->summary(), ts, sender_side(dir)};
-        auto same = [&](const Pending& p) { return p.method == sip->method && p.cseq == sip->cseq_number; };
+        if (!last_sip_) last_sip_.emplace();
+        last_sip_->summary.assign(to_string(sender_side(dir)));
+        last_sip_->summary += ' ';
+        sip->append_summary(last_sip_->summary);
+        last_sip_->ts = ts;
+        last_sip_->from = sender_side(dir);
+        const PendingKey key{sip->method, sip->cseq_number};
         if (sip->is_request && sip->method != "ACK") {
-            if (std::none_of(pending_.begin(), pending_.end(), same) && pending_.size() < kMaxPending)
-                pending_.push_back({sip->method, sip->cseq_number});
+            if (pending_.size() < kMaxPending && pending_.find(key) == pending_.end())
+                pending_.emplace(Pending{sip->method, sip->cseq_number}, requests_seen_++);
         } else if (!sip->is_request && sip->status >= 200) {
-            std::erase_if(pending_, same);
+            if (const auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
         }
     } else if (const auto* tls = std::get_if<TlsMessage>(&payload)) {
         if (tls->type == "application_data") {
             ++records_[i];
-            last_record_ = Last{std::string(to_string(sender_side(dir))) + " application data record (" +
-                                    std::to_string(tls->length.value_or(0)) + " bytes)",
-                                ts, sender_side(dir)};
+            last_record_ = LastRecord{tls->length.value_or(0), ts, sender_side(dir)};
         }
     } else if (const auto* alert = std::get_if<TlsAlert>(&payload)) {
         // A close_notify or a fatal alert is where that side ended the connection, even if
@@ -46,7 +56,10 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
 
 std::optional<ConnectionState::Last> ConnectionState::last_before_close() const {
     // Decoded SIP says more than an encrypted record, so it wins when there is any.
-    return last_sip_ ? last_sip_ : last_record_;
+    if (last_sip_ || !last_record_) return last_sip_;
+    return Last{std::string(to_string(last_record_->from)) + " application data record (" +
+                    std::to_string(last_record_->length) + " bytes)",
+                last_record_->ts, last_record_->from};
 }
 
 void ConnectionState::mark_close(Dir dir, CloseHow how, Micros ts) {
@@ -93,7 +106,11 @@ ConnClose ConnectionState::make_close(CloseHow how_if_nobody_closed, Micros now,
         c.after_from = last->from;
         c.ms_since_last_message = ((mark ? mark->ts : now) - last->ts) / 1000;
     }
-    for (const auto& p : pending_) c.unanswered.push_back(p.method + " " + std::to_string(p.cseq));
+    std::vector<std::pair<std::uint64_t, const Pending*>> waiting;  // in the order they were sent
+    waiting.reserve(pending_.size());
+    for (const auto& [p, order] : pending_) waiting.emplace_back(order, &p);
+    std::sort(waiting.begin(), waiting.end());
+    for (const auto& [order, p] : waiting) c.unanswered.push_back(p->method + " " + std::to_string(p->cseq));
     c.client_records = records_[0];
     c.server_records = records_[1];
     c.client_messages = messages_[0];

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
+#include <unordered_map>
 
 #include "decoder/events.hpp"
 
@@ -37,9 +39,32 @@ private:
         Micros ts;
         std::optional<Last> last;  // the last message before the close
     };
+    // The last application data record: its text is only needed at the close, so it is
+    // written then rather than for every record.
+    struct LastRecord {
+        std::uint64_t length = 0;
+        Micros ts = 0;
+        Side from = Side::Client;
+    };
+    // A request waiting for its final response, by method and CSeq number. Looked up for every
+    // message (a pipelined burst keeps hundreds waiting), so they are hashed; the lookup takes
+    // a view of the message's method, so it does not copy it.
+    struct PendingKey {
+        std::string_view method;
+        std::uint32_t cseq;
+    };
     struct Pending {
         std::string method;
         std::uint32_t cseq;
+        operator PendingKey() const { return {method, cseq}; }
+    };
+    struct PendingHash {
+        using is_transparent = void;
+        std::size_t operator()(PendingKey k) const noexcept;
+    };
+    struct PendingEqual {
+        using is_transparent = void;
+        bool operator()(PendingKey a, PendingKey b) const noexcept { return a.cseq == b.cseq && a.method == b.method; }
     };
 
     void mark_close(Dir dir, CloseHow how, Micros ts);
@@ -49,8 +74,11 @@ private:
     std::array<bool, 2> close_notify_{};
     std::array<std::optional<std::string>, 2> fatal_alert_{};
     std::optional<CloseMark> first_close_;
-    std::optional<Last> last_sip_, last_record_;
-    std::vector<Pending> pending_;
+    std::optional<Last> last_sip_;  // its summary string is reused from message to message
+    std::optional<LastRecord> last_record_;
+    // Value: the order the request was sent in, which the close report keeps.
+    std::unordered_map<Pending, std::uint64_t, PendingHash, PendingEqual> pending_;
+    std::uint64_t requests_seen_ = 0;
     std::array<std::uint64_t, 2> records_{}, messages_{};
 };
 

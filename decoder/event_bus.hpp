@@ -21,15 +21,40 @@ public:
     // End of the run: every sink's on_end, in order (an analyzer may still emit from it).
     void end();
 
+    // The events of one input (a TCP segment, a TLS record holding several SIP messages) are
+    // emitted inside a Batch: sinks are flushed once when the outermost batch ends. An event
+    // emitted outside any batch is flushed as soon as it (and what it caused) is delivered.
+    class Batch {
+    public:
+        explicit Batch(EventBus& bus) : bus_(bus) { ++bus_.batch_depth_; }
+        ~Batch() {
+            if (--bus_.batch_depth_ == 0) bus_.flush();
+        }
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+
+    private:
+        EventBus& bus_;
+    };
+
     std::uint64_t next_seq() const { return next_seq_; }
 
 private:
+    // Marks the bus as delivering for its lifetime, also when a sink throws.
+    struct Dispatch {
+        explicit Dispatch(EventBus& bus) : bus_(bus) { bus_.dispatching_ = true; }
+        ~Dispatch() { bus_.dispatching_ = false; }
+        EventBus& bus_;
+    };
     void drain();
+    void deliver_queued();
+    void flush() noexcept;
 
     std::vector<EventSink*> sinks_;
     std::deque<Event> queue_;
     std::uint64_t next_seq_ = 1;
     bool dispatching_ = false;
+    int batch_depth_ = 0;
 };
 
 }  // namespace decoder

@@ -215,6 +215,10 @@ void FilterSink::on_event(const Event& e) {
     if (closing || finding || filter_.matches(e)) pass(e);
 }
 
+void FilterSink::on_flush() {
+    for (auto* sink : downstream_) sink->on_flush();
+}
+
 void FilterSink::on_end() {
     for (auto* sink : downstream_) sink->on_end();
 }

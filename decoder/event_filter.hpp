@@ -51,6 +51,7 @@ public:
     FilterSink(EventFilter filter, std::vector<EventSink*> downstream)
         : filter_(std::move(filter)), downstream_(std::move(downstream)) {}
     void on_event(const Event& event) override;
+    void on_flush() override;
     void on_end() override;
 
 private:

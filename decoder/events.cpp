@@ -1,13 +1,26 @@
 #include "decoder/events.hpp"
 
+#include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <type_traits>
 
 namespace decoder {
 
 std::string Endpoint::to_string() const {
+    std::string out;
+    append_to(out);
+    return out;
+}
+
+void Endpoint::append_to(std::string& out) const {
     const bool v6 = ip.find(':') != std::string::npos;
-    return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+    if (v6) out += '[';
+    out += ip;
+    out += v6 ? "]:" : ":";
+    char digits[8];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
 }
 
 const char* to_string(Transport t) {
@@ -44,13 +57,29 @@ const char* to_string(CloseHow h) {
 
 std::string SipMessage::summary() const {
     std::string s;
-    if (is_request) {
-        s = method + " " + request_uri;
-    } else {
-        s = std::to_string(status) + (reason.empty() ? "" : " " + reason);
-    }
-    if (!cseq.empty()) s += " (CSeq " + cseq + ")";
+    append_summary(s);
     return s;
+}
+
+void SipMessage::append_summary(std::string& out) const {
+    if (is_request) {
+        out += method;
+        out += ' ';
+        out += request_uri;
+    } else {
+        char code[16];
+        const auto end = std::to_chars(code, code + sizeof code, status).ptr;
+        out.append(code, end);
+        if (!reason.empty()) {
+            out += ' ';
+            out += reason;
+        }
+    }
+    if (!cseq.empty()) {
+        out += " (CSeq ";
+        out += cseq;
+        out += ')';
+    }
 }
 
 const char* event_name(const Event& e) {
@@ -70,6 +99,12 @@ const char* event_name(const Event& e) {
 }
 
 std::string format_rfc3339(Micros t) {
+    std::string out;
+    append_rfc3339(t, out);
+    return out;
+}
+
+void append_rfc3339(Micros t, std::string& out) {
     // Floor division so times before 1970 still print a valid date.
     std::time_t secs = static_cast<std::time_t>(t / 1'000'000);
     long long micros = t % 1'000'000;
@@ -80,19 +115,20 @@ std::string format_rfc3339(Micros t) {
     // Events come in bursts within the same second: convert the date once per second.
     thread_local std::time_t cached_secs = -1;
     thread_local char date[80];  // room for any int the compiler can imagine in the fields
+    thread_local std::size_t date_length = 0;
     if (secs != cached_secs) {
         std::tm tm{};
         gmtime_r(&secs, &tm);
         std::snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        date_length = std::strlen(date);
         cached_secs = secs;
     }
-    std::string out(date);
+    out.append(date, date_length);
     char frac[8];
     for (int i = 5; i >= 0; --i, micros /= 10) frac[i] = static_cast<char>('0' + micros % 10);
     frac[6] = 'Z';
     out.append(frac, 7);
-    return out;
 }
 
 }  // namespace decoder

@@ -19,6 +19,7 @@ struct Endpoint {
     std::uint16_t port = 0;
 
     std::string to_string() const;  // "1.2.3.4:5061" or "[::1]:5061"
+    void append_to(std::string& out) const;  // the same, appended
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
     friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };
@@ -84,6 +85,7 @@ struct SipMessage {
     std::string raw;  // the whole message as received (capped by the parser's size limit)
 
     std::string summary() const;  // "OPTIONS sip:x (CSeq 1 OPTIONS)" / "504 Server Time-out (CSeq 1 OPTIONS)"
+    void append_summary(std::string& out) const;  // the same, appended (reuses out's capacity)
 };
 
 struct TlsAlert {
@@ -137,11 +139,15 @@ const char* event_name(const Event&);
 
 // RFC 3339 UTC with microseconds: 2026-11-27T21:54:42.123456Z
 std::string format_rfc3339(Micros);
+void append_rfc3339(Micros, std::string& out);  // the same, appended
 
 class EventSink {
 public:
     virtual ~EventSink() = default;
     virtual void on_event(const Event&) = 0;
+    // The bus has delivered everything one input caused (see EventBus::Batch): a sink that
+    // writes to a stream flushes here rather than per event, one system call per input.
+    virtual void on_flush() {}
     virtual void on_end() {}
 };
 

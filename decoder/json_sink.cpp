@@ -135,7 +135,8 @@ void JsonSink::on_event(const Event& event) {
     append_json(event, line_);
     line_ += '\n';
     out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
-    out_.flush();
 }
+
+void JsonSink::on_flush() { out_.flush(); }
 
 }  // namespace decoder

@@ -1,4 +1,5 @@
-// JSON lines exactly as SPEC.md names the fields: one object per event, flushed per event.
+// JSON lines exactly as SPEC.md names the fields: one object per event, flushed when the
+// bus says (after each input's events, see EventBus::Batch).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@ class JsonSink : public EventSink {
 public:
     explicit JsonSink(std::ostream& out) : out_(out) {}
     void on_event(const Event& event) override;
+    void on_flush() override;
 
 private:
     std::ostream& out_;

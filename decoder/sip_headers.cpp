@@ -30,9 +30,13 @@ std::string unquote(std::string_view v) {
     return out;
 }
 
-// Splits on `sep` outside double quotes and <...>.
-std::vector<std::string_view> split_outside_quotes(std::string_view value, char sep) {
-    std::vector<std::string_view> parts;
+// Calls part(view) for each piece of `value` split on `sep` outside double quotes and <...>.
+template <class Part>
+void split_outside_quotes(std::string_view value, char sep, Part&& part) {
+    // The usual value (one Via per header line) has nothing to split: three quick scans.
+    if (value.find(sep) == std::string_view::npos && value.find('"') == std::string_view::npos &&
+        value.find('<') == std::string_view::npos)
+        return part(value);
     bool quoted = false;
     int angle = 0;
     std::size_t start = 0;
@@ -48,12 +52,11 @@ std::vector<std::string_view> split_outside_quotes(std::string_view value, char 
         } else if (c == '>' && angle > 0) {
             --angle;
         } else if (c == sep && angle == 0) {
-            parts.push_back(value.substr(start, i - start));
+            part(value.substr(start, i - start));
             start = i + 1;
         }
     }
-    parts.push_back(value.substr(std::min(start, value.size())));
-    return parts;
+    part(value.substr(std::min(start, value.size())));
 }
 
 }  // namespace
@@ -78,15 +81,20 @@ std::string canonical_header_name(std::string_view name) {
 
 std::vector<std::string> split_header_list(std::string_view value) {
     std::vector<std::string> out;
-    for (auto part : split_outside_quotes(value, ',')) {
-        part = trim(part);
-        if (!part.empty()) out.emplace_back(part);
-    }
+    append_header_list(value, out);
     return out;
 }
 
+void append_header_list(std::string_view value, std::vector<std::string>& out) {
+    split_outside_quotes(value, ',', [&](std::string_view part) {
+        part = trim(part);
+        if (!part.empty()) out.emplace_back(part);
+    });
+}
+
 std::optional<MsDiagnostics> parse_ms_diagnostics(std::string_view value) {
-    const auto parts = split_outside_quotes(trim(value), ';');
+    std::vector<std::string_view> parts;
+    split_outside_quotes(trim(value), ';', [&](std::string_view part) { parts.push_back(part); });
     MsDiagnostics diag;
     // "<ErrorId>[.<SubErrorCode>]": the sub-code is kept as a parameter.
     const auto code_text = trim(parts.front());

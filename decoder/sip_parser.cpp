@@ -1,9 +1,7 @@
 #include "decoder/sip_parser.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -32,23 +30,25 @@ std::size_t find_header_end(std::string_view buf) {
     return std::string_view::npos;
 }
 
-// Copies a header value, replacing each line fold (CRLF + whitespace) by one space.
-std::string unfold(std::string_view v) {
-    if (v.find_first_of("\r\n") == std::string_view::npos) return std::string(trim(v));  // the usual case
-    std::string out;
-    out.reserve(v.size());
+// A header value with each line fold (CRLF + whitespace) replaced by one space, trimmed. The
+// usual value holds no line break and is returned as a view into the message; a folded one is
+// written into `scratch` (valid until its next use).
+std::string_view unfold(std::string_view v, std::string& scratch) {
+    if (v.find('\n') == std::string_view::npos && v.find('\r') == std::string_view::npos) return trim(v);
+    scratch.clear();
+    scratch.reserve(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) {
         const char c = v[i];
         if (c == '\r' || c == '\n') {
             while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' ||
                                         v[i + 1] == '\t'))
                 ++i;
-            out += ' ';
+            scratch += ' ';
         } else {
-            out += c;
+            scratch += c;
         }
     }
-    return std::string(trim(out));
+    return trim(scratch);
 }
 
 std::string_view next_line(std::string_view buf, std::size_t& pos) {
@@ -96,10 +96,13 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
 
 enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
+// Header names are ASCII; tolower() would look up the locale for every byte.
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+        if (ascii_lower(a[i]) != lower[i]) return false;
     return true;
 }
 
@@ -107,7 +110,7 @@ bool iequals(std::string_view a, std::string_view b) {
 // runs for every header of every message.
 Header header_kind(std::string_view name) {
     if (name.size() == 1) {
-        switch (std::tolower(static_cast<unsigned char>(name[0]))) {
+        switch (ascii_lower(name[0])) {
             case 'v': return Header::Via;
             case 'i': return Header::CallId;
             case 'f': return Header::From;
@@ -129,32 +132,28 @@ Header header_kind(std::string_view name) {
 }
 
 // Fills the message's named fields from one header.
-void apply_header(Header kind, const HeaderView& h, SipMessage& m) {
-    auto value = [&] { return unfold(h.value); };
-    const auto name = kind;
+void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& scratch) {
+    auto value = [&] { return unfold(h.value, scratch); };
     using enum Header;
-    if (name == Via) {
-        for (auto& v : split_header_list(value())) m.via.push_back(std::move(v));
-    } else if (name == CallId) {
-        m.call_id = value();
-    } else if (name == CSeq) {
-        m.cseq = value();
-        const auto sp = m.cseq.find(' ');
-        parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
-        if (!m.is_request && sp != std::string::npos)
-            m.method = std::string(trim(std::string_view(m.cseq).substr(sp + 1)));
-    } else if (name == From && m.from.empty()) {
-        m.from = value();
-    } else if (name == To && m.to.empty()) {
-        m.to = value();
-    } else if (name == Contact && m.contact.empty()) {
-        m.contact = value();
-    } else if (name == UserAgent) {
-        m.user_agent = value();
-    } else if (name == Server) {
-        m.server = value();
-    } else if (name == MsDiagnostics && !m.ms_diagnostics) {
-        m.ms_diagnostics = parse_ms_diagnostics(value());
+    switch (kind) {
+        case Via: append_header_list(value(), m.via); return;
+        case CallId: m.call_id.assign(value()); return;
+        case CSeq: {
+            m.cseq.assign(value());
+            const auto sp = m.cseq.find(' ');
+            parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
+            if (!m.is_request && sp != std::string::npos)
+                m.method.assign(trim(std::string_view(m.cseq).substr(sp + 1)));
+            return;
+        }
+        case From: if (m.from.empty()) m.from.assign(value()); return;
+        case To: if (m.to.empty()) m.to.assign(value()); return;
+        case Contact: if (m.contact.empty()) m.contact.assign(value()); return;
+        case UserAgent: m.user_agent.assign(value()); return;
+        case Server: m.server.assign(value()); return;
+        case MsDiagnostics: if (!m.ms_diagnostics) m.ms_diagnostics = parse_ms_diagnostics(value()); return;
+        case ContentLength:
+        case Other: return;
     }
 }
 
@@ -199,36 +198,43 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         std::string error;
         if (!parse_start_line(next_line(buf, pos), m, error)) return R::failure(error);
 
-        std::array<HeaderView, kMaxSipHeadersCeiling> headers;  // fixed storage; the limit is checked below
+        // Each header is applied as soon as the next line shows it is not folded any further,
+        // so no list of the headers is kept. A bad Content-Length is reported only once every
+        // line is known to be well formed, as a malformed line is the more basic fault.
+        std::optional<HeaderView> current;
         std::size_t count = 0;
         std::optional<std::size_t> content_length;
+        std::optional<std::string> bad_length;
+        std::string scratch;  // for the rare folded value
+        auto apply = [&](const HeaderView& h) {
+            const auto kind = header_kind(h.name);
+            apply_header(kind, h, m, scratch);
+            if (kind != Header::ContentLength || bad_length) return;
+            std::size_t n = 0;
+            const auto text = unfold(h.value, scratch);
+            if (parse_int(text, n)) content_length = n;
+            else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
+        };
         while (pos < header_end) {
             const auto line = next_line(buf, pos);
             if (line.empty()) break;
             if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
-                if (count == 0) return R::failure("SIP header continuation before any header");
-                auto& h = headers[count - 1];
-                h.value = buf.substr(h.value.data() - buf.data(),
-                                     line.data() + line.size() - h.value.data());
+                if (!current) return R::failure("SIP header continuation before any header");
+                current->value = buf.substr(current->value.data() - buf.data(),
+                                            line.data() + line.size() - current->value.data());
                 continue;
             }
             const auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0)
                 return R::failure("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
-            if (count >= limits.max_headers || count >= headers.size())
+            if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
                 return R::failure("more than " + std::to_string(limits.max_headers) + " SIP headers");
-            headers[count++] = {trim(line.substr(0, colon)), line.substr(colon + 1)};
+            if (current) apply(*current);
+            current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
+            ++count;
         }
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto kind = header_kind(headers[i].name);
-            apply_header(kind, headers[i], m);
-            if (kind == Header::ContentLength) {
-                std::size_t n = 0;
-                if (!parse_int(unfold(headers[i].value), n))
-                    return R::failure("bad Content-Length '" + unfold(headers[i].value).substr(0, 20) + "'");
-                content_length = n;
-            }
-        }
+        if (current) apply(*current);
+        if (bad_length) return R::failure(*bad_length);
         if (content_length) m.content_length = *content_length;
         std::size_t body = content_length.value_or(
             framing == SipFraming::Datagram ? buf.size() - header_end : 0);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "decoder/events.hpp"
@@ -31,6 +32,9 @@ public:
 
 private:
     void stop(std::string what, std::string message, std::vector<Payload>& out);
+    // Emits the messages at the start of `buf`; returns how many bytes they (and keep-alives)
+    // took. Throws only on allocation failure.
+    std::size_t frame(std::string_view buf, std::vector<Payload>& out);
 
     SipLimits limits_;
     std::string buffer_;

@@ -124,7 +124,8 @@ void TextSink::on_event(const Event& e) {
         const char* c = !v->lync.accepted ? kRed : v->rfc6125.accepted ? kGreen : kYellow;
         out_ << std::string(16, ' ') << (color_ ? c : "") << "names: " << verdicts_line(*v) << (color_ ? kReset : "") << '\n';
     }
-    out_.flush();
 }
+
+void TextSink::on_flush() { out_.flush(); }
 
 }  // namespace decoder

@@ -21,6 +21,7 @@ public:
     TextSink(std::ostream& out, bool color, std::string expect_peer = {})
         : out_(out), color_(color), names_(std::move(expect_peer)) {}
     void on_event(const Event& event) override;
+    void on_flush() override;
 
 private:
     const char* color_for(const Event& event) const;

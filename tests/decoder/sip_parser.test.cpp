@@ -95,6 +95,29 @@ TEST_CASE("[sip] folded lines, repeated headers and the body", "[sip]") {
     CHECK(r.value.cseq_number == 7);
 }
 
+TEST_CASE("[sip] kept header values are unfolded and trimmed, folded or not", "[sip]") {
+    const std::string msg =
+        "SIP/2.0 200 OK\r\n"
+        "From:   <sip:um01.contoso.com>\r\n"
+        "  ;tag=1  \r\n"
+        "Via: SIP/2.0/TLS a.example.com;branch=z9hG4bK1,\r\n"
+        "\t SIP/2.0/TLS b.example.com;branch=z9hG4bK2 , \r\n"
+        "To: <sip:lync>\r;tag=2\r\n"  // a bare CR inside a line counts as a line break
+        "CSeq:\r\n 12\r\n  OPTIONS\r\n"
+        "Content-Length:\r\n 0\r\n"
+        "\r\n";
+    const auto r = parse_sip_message(msg, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.value.from == "<sip:um01.contoso.com> ;tag=1");
+    CHECK(r.value.via == std::vector<std::string>{"SIP/2.0/TLS a.example.com;branch=z9hG4bK1",
+                                                  "SIP/2.0/TLS b.example.com;branch=z9hG4bK2"});
+    CHECK(r.value.to == "<sip:lync> ;tag=2");
+    CHECK(r.value.cseq == "12 OPTIONS");
+    CHECK(r.value.cseq_number == 12);
+    CHECK(r.value.method == "OPTIONS");
+    CHECK(r.value.content_length == 0u);
+}
+
 TEST_CASE("[sip] datagram framing takes the rest when Content-Length is missing", "[sip]") {
     const std::string msg = "MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n\r\nhello";
     const auto r = parse_sip_message(msg, SipFraming::Datagram);
@@ -127,6 +150,10 @@ TEST_CASE("[sip] malformed input gives an error naming the problem", "[sip]") {
         Row{"OPTIONS sip:x SIP/2.0\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
         Row{"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "SIP header continuation before any header"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: -4\r\n\r\n", "bad Content-Length '-4'"},
+        // The first bad Content-Length is named; a malformed line anywhere is the more basic fault.
+        Row{"OPTIONS sip:x SIP/2.0\r\nl: x1\r\nContent-Length: 3\r\nl: x2\r\n\r\n", "bad Content-Length 'x1'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nl: x1\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
+        Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length:\r\n -4\r\n\r\n", "bad Content-Length '-4'"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: 999999\r\n\r\n",
             "SIP message of 1000048 bytes exceeds the 65536 byte limit"},
     }));
