@@ -1,6 +1,7 @@
 #include "process_support.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
@@ -91,7 +92,10 @@ bool tcp_connects(const std::string& ip, std::uint16_t port) {
         pollfd p{fd, POLLOUT, 0};
         int error = 0;
         socklen_t len = sizeof error;
-        ok = ::poll(&p, 1, 2000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0;
+        // ECONNRESET: it was accepted, then reset (a relay whose upstream refused it may do
+        // so before we look); a refused SYN gives ECONNREFUSED.
+        ok = ::poll(&p, 1, 2000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+             (error == 0 || error == ECONNRESET);
     }
     ::close(fd);
     return ok;

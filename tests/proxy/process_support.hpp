@@ -25,7 +25,8 @@ std::map<std::string, long> thread_cpu_ticks(pid_t pid);
 // when the connect fails. Close it with ::close.
 int tcp_connect(const std::string& ip, std::uint16_t port);
 
-// Whether a TCP connect to ip:port succeeds (false when refused or not answered in 2 s).
+// Whether a TCP connect to ip:port succeeds, even if reset at once after (false when refused
+// or not answered in 2 s).
 bool tcp_connects(const std::string& ip, std::uint16_t port);
 
 // A TCP listener on ip:port (port 0: any) that accepts nothing by itself: the test asks
