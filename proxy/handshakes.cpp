@@ -119,7 +119,7 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         bool upstream_paused = false;    // in the certificate callback, waiting for it
         std::optional<int> verdict;      // of the verify callback, once decided
         boost::system::error_code upstream_ec;
-        // On the connection's strand: the callback asked for the upstream's handshake to be
+        // On the connection's I/O thread: the callback asked for the upstream's handshake to be
         // finished (cert_arrived), or the client's handshake is over (client_done).
         bool cert_arrived = false, client_done = false;
         bool upstream_done = false;  // under the VerdictPool's lock: the callback may go on
@@ -144,9 +144,9 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         co_return out;
     }
 
-    auto strand = upstream.next_layer().get_executor();
-    asio::steady_timer wake(strand, deadline);  // cancelled to wake finish_upstream
-    // Runs on a VerdictPool thread (see handshake_on below), which may wait here; the strand
+    auto io = upstream.next_layer().get_executor();  // the connection's I/O thread
+    asio::steady_timer wake(io, deadline);  // cancelled to wake finish_upstream
+    // Runs on a VerdictPool thread (see handshake_on below), which may wait here; the I/O thread
     // does not touch the upstream leg meanwhile, finish_upstream waits for cert_arrived.
     client_hooks.verify_client_chain = [&](X509_STORE_CTX* store) -> int {
         if (st.verdict) return *st.verdict;
@@ -158,7 +158,7 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         else notice(upstream, Dir::ClientToServer, "cannot forge the client's certificate: " + why);
         st.client_cert_ready = true;
         if (st.upstream_paused) {
-            asio::post(strand, [&] {
+            asio::post(io, [&] {
                 st.cert_arrived = true;
                 wake.cancel();
             });
@@ -171,7 +171,7 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
             X509_STORE_CTX_set_error(store, x509_error_for_alert(*upstream_hooks.fatal_alert_received));
         return *st.verdict;
     };
-    // On the strand, while the client's handshake step waits in the callback.
+    // On the I/O thread, while the client's handshake step waits in the callback.
     auto finish_upstream = [&]() -> asio::awaitable<void> {
         while (!st.cert_arrived && !st.client_done && std::chrono::steady_clock::now() < deadline)
             co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));

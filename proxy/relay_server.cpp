@@ -4,14 +4,17 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <mutex>
+#include <pthread.h>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -38,14 +41,36 @@ std::unique_ptr<PcapngWriter> open_capture(const RelayConfig& config) {
         throw std::runtime_error("--capture " + config.capture_file + ": the same file as --write-pcap");
     return std::make_unique<PcapngWriter>(config.capture_file);
 }
+
+// One I/O thread: its own io_context, which only this thread runs, and every connection given
+// to it. A connection's sockets, timers and coroutines all live here, so nothing of one
+// connection is handed between threads (no strand, no wake-up of another CPU per record).
+struct IoThread {
+    asio::io_context ioc{1};  // concurrency hint: one thread runs it, posts from others are locked
+    // Any timer makes the io_context open its epoll, eventfd and timerfd now rather than with
+    // the thread's first connection: an idle relay holds the same descriptors from the start.
+    asio::steady_timer opens_reactor{ioc};
+    // Keeps run() going while no connection is open; released when the relay stops.
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
+    std::atomic<std::size_t> connections{0};
+};
 }  // namespace
 
 struct RelayServer::Impl {
     Impl(const RelayConfig& c, decoder::EventBus& bus)
-        : config(c), gate(bus), acceptor(ioc), drain_timer(ioc), signals(ioc) {}
+        : config(c), gate(bus), io(make_io_threads(c.threads)), acceptor(first()), drain_timer(first()),
+          signals(first()) {}
 
-    // Declared before ioc: sessions cut off at the drain deadline are destroyed with ioc and
-    // still use these.
+    static std::vector<std::unique_ptr<IoThread>> make_io_threads(unsigned n) {
+        std::vector<std::unique_ptr<IoThread>> out;
+        for (unsigned i = 0; i < std::max(1u, n); ++i) out.push_back(std::make_unique<IoThread>());
+        return out;
+    }
+    // Accepts, and handles signals and the drain deadline (besides its share of connections).
+    asio::io_context& first() { return io.front()->ioc; }
+
+    // Declared before io: sessions cut off at the drain deadline are destroyed with their
+    // io_context and still use these.
     const RelayConfig& config;
     EventGate gate;
     std::unique_ptr<KeyLog> keylog;
@@ -53,21 +78,25 @@ struct RelayServer::Impl {
     std::unique_ptr<PcapngWriter> pcap, capture;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
     std::unique_ptr<RelayShared> shared;
-    asio::io_context ioc;
+    std::vector<std::unique_ptr<IoThread>> io;
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
     asio::signal_set signals;
-    // Declared after ioc, so destroyed first: its waiting callbacks are woken while ioc exists.
+    // Declared after io, so destroyed first: its waiting callbacks are woken while the
+    // io_contexts they post to exist.
     std::unique_ptr<VerdictPool> verdicts;
     std::atomic<std::size_t> active{0};
     std::atomic<bool> stopping{false};
-    RelayStats stats;
+    std::size_t next_io = 0;  // on the first thread: where the least-loaded search starts
+    RelayStats stats;  // on the first thread
     std::function<void(std::uint16_t)> listening;
 
     void setup();
     asio::awaitable<void> accept_loop();
+    IoThread& least_loaded();
     void begin_stop();
-    void session_ended();
+    void session_ended(IoThread& thread);
+    void stop_all();
 };
 
 void RelayServer::Impl::setup() {
@@ -92,7 +121,7 @@ void RelayServer::Impl::setup() {
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get()});
     if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
-    tcp::resolver resolver(ioc);
+    tcp::resolver resolver(first());
     boost::system::error_code ec;
     for (const auto& r : resolver.resolve(config.upstream.host, std::to_string(config.upstream.port), ec))
         shared->upstream.push_back(r.endpoint());
@@ -114,8 +143,11 @@ void RelayServer::Impl::setup() {
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
     if (listening) listening(acceptor.local_endpoint().port());
     while (!stopping) {
+        IoThread& thread = least_loaded();
+        const asio::any_io_executor ex = thread.ioc.get_executor();
         tcp::endpoint peer;  // from accept() itself: still known when the client has reset already
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), peer, kTuple);
+        // The socket is the chosen thread's from the start: its reactor registration too.
+        auto [ec, socket] = co_await acceptor.async_accept(ex, peer, kTuple);
         if (ec == asio::error::operation_aborted || stopping) break;
         if (ec) continue;  // e.g. the client reset before we accepted
         if (active >= config.max_connections) {
@@ -126,26 +158,48 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         }
         ++stats.accepted;
         ++active;
-        auto ex = socket.get_executor();
-        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this](std::exception_ptr) {
-            session_ended();
+        ++thread.connections;
+        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this, &thread](std::exception_ptr) {
+            session_ended(thread);
         });
     }
 }
 
-void RelayServer::Impl::session_ended() {
-    if (--active == 0 && stopping) asio::post(ioc, [this] { drain_timer.cancel(); });
+// Long-lived SIP connections end unevenly, so round-robin alone would let one thread carry
+// most of them; ties go round, so that a burst of new connections is spread too.
+IoThread& RelayServer::Impl::least_loaded() {
+    IoThread* best = nullptr;
+    for (std::size_t i = 0; i < io.size(); ++i) {
+        IoThread& t = *io[(next_io + i) % io.size()];
+        if (!best || t.connections < best->connections) best = &t;
+    }
+    next_io = (next_io + 1) % io.size();
+    return *best;
 }
 
+// On the session's own thread.
+void RelayServer::Impl::session_ended(IoThread& thread) {
+    --thread.connections;
+    if (--active == 0 && stopping) asio::post(first(), [this] { drain_timer.cancel(); });
+}
+
+void RelayServer::Impl::stop_all() {
+    for (auto& t : io) t->ioc.stop();
+}
+
+// On the first thread.
 void RelayServer::Impl::begin_stop() {
     if (stopping.exchange(true)) return;
     boost::system::error_code ec;
     acceptor.close(ec);
     signals.cancel(ec);
+    // Each thread now ends once its connections have; the first also waits for the timer.
+    // (No accept is half done: accept_loop runs on this thread and sees `stopping`.)
+    for (auto& t : io) t->work.reset();
     if (active == 0) return;
     drain_timer.expires_after(config.drain_timeout);
     drain_timer.async_wait([this](boost::system::error_code) {
-        if (active > 0) ioc.stop();  // the rest is cut off; their legs report a timeout
+        if (active > 0) stop_all();  // the rest is cut off; their legs report a timeout
     });
 }
 
@@ -174,18 +228,31 @@ RelayStats RelayServer::run(bool handle_signals) {
             if (!ec) im.begin_stop();
         });
     }
-    asio::co_spawn(im.ioc, im.accept_loop(), asio::detached);
-    std::vector<std::thread> extra;
-    for (unsigned i = 1; i < std::max(1u, im.config.threads); ++i)
-        extra.emplace_back([&im] { run_busy_polling(im.ioc, im.config.busy_poll); });
-    run_busy_polling(im.ioc, im.config.busy_poll);
-    for (auto& t : extra) t.join();
+    asio::co_spawn(im.first(), im.accept_loop(), asio::detached);
+    // Every context on a thread of its own, named for top -H and the benchmarks' per-thread CPU.
+    std::mutex failed_mutex;
+    std::exception_ptr failed;  // rethrown here, on the caller's thread
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < im.io.size(); ++i) {
+        threads.emplace_back([&im, &failed_mutex, &failed, i] {
+            pthread_setname_np(pthread_self(), ("siptap-io" + std::to_string(i)).c_str());
+            try {
+                run_busy_polling(im.io[i]->ioc, im.config.busy_poll);
+            } catch (...) {
+                std::lock_guard lock(failed_mutex);
+                if (!failed) failed = std::current_exception();
+                im.stop_all();
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    if (failed) std::rethrow_exception(failed);
     im.gate.drain();  // the caller ends the bus next: every event decoded so far must be out
     return im.stats;
 }
 
 void RelayServer::stop() {
-    asio::post(impl_->ioc, [this] { impl_->begin_stop(); });
+    asio::post(impl_->first(), [this] { impl_->begin_stop(); });
 }
 
 }  // namespace proxy

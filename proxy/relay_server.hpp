@@ -1,6 +1,7 @@
 // The relay as a whole: resolves the upstream once, listens, accepts connections up to the
-// configured maximum and runs each on its own strand; on SIGINT/SIGTERM stops accepting and
-// lets open relays drain up to the deadline. run() returns when everything has ended.
+// configured maximum and gives each to the I/O thread with the fewest (one io_context per
+// thread: a connection never changes threads); on SIGINT/SIGTERM stops accepting and lets open
+// relays drain up to the deadline. run() returns when everything has ended.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -29,9 +30,10 @@ public:
 
     // The port actually listened on (useful with port 0).
     std::uint16_t listen_port() const;
-    // Called once listening (tests wait for it); from the relay's thread.
+    // Called once listening (tests wait for it); from the first I/O thread.
     void on_listening(std::function<void(std::uint16_t)> callback);
-    // Blocks; handles SIGINT/SIGTERM when `handle_signals`. Returns the statistics.
+    // Blocks while config.threads threads (named siptap-io0, ...) relay; handles SIGINT/SIGTERM
+    // when `handle_signals`. Returns the statistics; rethrows what escaped an I/O thread.
     RelayStats run(bool handle_signals = true);
     // Thread-safe: as if SIGTERM had arrived.
     void stop();

@@ -1,6 +1,7 @@
 // One relayed connection: the accepted client socket, the connection to the upstream (the
 // only place siptap ever connects to), both legs' decoders, handshakes, the two pumps, and
-// the watchdog that enforces the handshake and idle timeouts. Runs on its own strand.
+// the watchdog that enforces the handshake and idle timeouts. Runs on the client socket's
+// executor: one I/O thread's io_context, which no other thread runs.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -1,7 +1,7 @@
 // A TCP socket that shows every byte it carries to the leg's recorder, so the decoder sees
 // exactly what was on the wire (TLS records, alerts, FIN, RST). It is the transport of a
 // TlsLeg, or used as is with --plain. Completions run on the socket's executor
-// (the connection's strand).
+// (the connection's I/O thread).
 #pragma once
 
 #include <boost/asio/associated_executor.hpp>

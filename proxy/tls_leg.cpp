@@ -138,7 +138,7 @@ asio::awaitable<error_code> TlsLeg::handshake(Role role) {
 asio::awaitable<error_code> TlsLeg::handshake_on(asio::thread_pool::executor_type steps, Role role) {
     for (;;) {
         // The step runs on its own duplicate of the descriptor: the watchdog may close the
-        // socket meanwhile (on the strand), and its number must not be reused under the step.
+        // socket meanwhile (on the I/O thread), and its number must not be reused under the step.
         struct Duplicate {
             Transport& t;
             ~Duplicate() {

@@ -52,7 +52,7 @@ void Spawned::kill(int signal) {
 
 bool Spawned::wait_exit(std::chrono::milliseconds timeout) {
     return wait_until([&] {
-        if (!exited_ && ::waitpid(pid_, nullptr, WNOHANG) == pid_) exited_ = true;
+        if (!exited_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
         return exited_;
     }, timeout);
 }

@@ -33,10 +33,12 @@ public:
     Spawned& operator=(const Spawned&) = delete;
     void kill(int signal);  // to the process group
     bool wait_exit(std::chrono::milliseconds timeout);  // true once it has exited
+    int wait_status() const { return status_; }  // of waitpid, once wait_exit returned true
 
 private:
     pid_t pid_ = -1;
     bool exited_ = false;
+    int status_ = 0;
 };
 
 // CAs: ca (Test Root CA), rogueca (Rogue CA), forgeca (siptap Forge CA). Leaves by ca: lync

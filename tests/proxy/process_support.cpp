@@ -1,11 +1,13 @@
 #include "process_support.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +50,40 @@ std::string proc_status(pid_t pid, const std::string& key) {
     return {};
 }
 
+std::map<std::string, long> thread_cpu_ticks(pid_t pid) {
+    std::map<std::string, long> out;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        // "tid (name) state ppid ...": the name may hold spaces, so fields count from the last ')'.
+        const std::string stat = read_file((it->path() / "stat").string());
+        const auto open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string field;
+        long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {  // utime and stime are fields 14 and 15
+            if (i == 14) utime = std::stol(field);
+            if (i == 15) stime = std::stol(field);
+        }
+        out[stat.substr(open + 1, close - open - 1)] += utime + stime;
+    }
+    return out;
+}
+
+int tcp_connect(const std::string& ip, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    const auto a = address(ip, port);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot connect to " + ip + ":" + std::to_string(port));
+    }
+    return fd;
+}
+
 bool tcp_connects(const std::string& ip, std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     const auto a = address(ip, port);
@@ -56,7 +92,10 @@ bool tcp_connects(const std::string& ip, std::uint16_t port) {
         pollfd p{fd, POLLOUT, 0};
         int error = 0;
         socklen_t len = sizeof error;
-        ok = ::poll(&p, 1, 2000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0;
+        // ECONNRESET: it was accepted, then reset (a relay whose upstream refused it may do
+        // so before we look); a refused SYN gives ECONNREFUSED.
+        ok = ::poll(&p, 1, 2000) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+             (error == 0 || error == ECONNRESET);
     }
     ::close(fd);
     return ok;

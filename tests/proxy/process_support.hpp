@@ -1,10 +1,12 @@
 // What the relay tests learn about a running siptap from outside: its pid (from the socket it
-// listens on), its open file descriptors and its /proc status; and plain TCP probes of
+// listens on), its open file descriptors, its /proc status and its threads' CPU time; and
+// plain TCP probes of
 // loopback addresses other than 127.0.0.1.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <sys/types.h>
 
@@ -16,8 +18,15 @@ pid_t listening_pid(std::uint16_t port);
 int open_fds(pid_t pid);
 // The value of one line of /proc/PID/status ("Uid", "Gid", ...), tabs as in the file.
 std::string proc_status(pid_t pid, const std::string& key);
+// CPU time (user + system, in clock ticks) of each thread of PID by thread name (as set with
+// pthread_setname_np; threads of one name are summed). Empty when the process is gone.
+std::map<std::string, long> thread_cpu_ticks(pid_t pid);
+// A connected blocking TCP socket to ip:port (send and receive time out after 10 s); throws
+// when the connect fails. Close it with ::close.
+int tcp_connect(const std::string& ip, std::uint16_t port);
 
-// Whether a TCP connect to ip:port succeeds (false when refused or not answered in 2 s).
+// Whether a TCP connect to ip:port succeeds, even if reset at once after (false when refused
+// or not answered in 2 s).
 bool tcp_connects(const std::string& ip, std::uint16_t port);
 
 // A TCP listener on ip:port (port 0: any) that accepts nothing by itself: the test asks

@@ -149,9 +149,12 @@ TEST_CASE("[proxy] forged certificates: a client handshake waiting for the upstr
     std::ofstream(request, std::ios::binary) << kOptions;
     const auto upstream_port = std::to_string(free_port());
     // One I/O thread: were it the one waiting for the first upstream's verdict, the second
-    // client's handshake could not start before that verdict.
+    // client's handshake could not start before that verdict. Two: the connections are on
+    // different threads, each the only one to run its connection's handshakes.
+    const std::string threads = GENERATE("1", "2");
+    CAPTURE(threads);
     SiptapProxy siptap(dir, "127.0.0.1:" + upstream_port,
-                       "--threads 1 --forge-ca " + dir / "forgeca.pem" + " --forge-ca-key " + dir / "forgeca.key" +
+                       "--threads " + threads + " --forge-ca " + dir / "forgeca.pem" + " --forge-ca-key " + dir / "forgeca.key" +
                            " --trust " + dir / "ca.pem");
     const auto out = nlohmann::json::parse(command_output(
         "timeout 40 python3 " + std::string(SIPTAP_SOURCE_DIR) + "/tests/proxy/stalled_upstream.py --stall 3 --gap 0.5" +

@@ -23,6 +23,7 @@ public:
     // Waits (bounded) until `n` conn_close events were written; returns all events.
     std::vector<nlohmann::json> wait_closes(std::size_t n, std::chrono::milliseconds timeout = 10s) const;
     void stop();  // SIGTERM, then waits for the exit (bounded)
+    Spawned& process() { return *process_; }  // siptap itself (started with exec)
 
 private:
     std::uint16_t port_;
