@@ -23,7 +23,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
     const auto i = index(dir);
     if (const auto* sip = std::get_if<SipMessage>(&payload)) {
         ++messages_[i];
-        if (!last_sip_) last_sip_.emplace();
+        if (!last_sip_) last_sip_ = Last{};  // not emplace(): clang 14 sees Last as not default-constructible here
         last_sip_->summary.assign(to_string(sender_side(dir)));
         last_sip_->summary += ' ';
         sip->append_summary(last_sip_->summary);
