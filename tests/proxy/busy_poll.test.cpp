@@ -90,21 +90,19 @@ sys.stdin.read()
 struct Threads {
     long sleeps = 0;  // voluntary context switches: the times a thread blocked
     long cpu_ticks = 0;
+    int threads = 0;
 };
-// The relay's I/O threads, i.e. every thread but the event thread.
+// The relay's I/O threads (siptap-io0, ...) together.
 Threads io_threads(pid_t pid) {
     Threads t;
-    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-        if (read_file(task.path() / "comm").rfind("siptap-events", 0) == 0) continue;
-        std::istringstream status(read_file(task.path() / "status"));
-        for (std::string line; std::getline(status, line);)
-            if (line.rfind("voluntary_ctxt_switches:", 0) == 0) t.sleeps += std::stol(line.substr(24));
-        const auto stat = read_file(task.path() / "stat");
-        std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-        std::string field;
-        for (int i = 3; i <= 15 && fields >> field; ++i)
-            if (i == 14 || i == 15) t.cpu_ticks += std::stol(field);  // utime, stime
+    auto is_io = [](const std::string& name) { return name.rfind("siptap-io", 0) == 0; };
+    for (const auto& [name, n] : thread_sleeps(pid)) {
+        if (!is_io(name)) continue;
+        t.sleeps += n;
+        ++t.threads;
     }
+    for (const auto& [name, ticks] : thread_cpu_ticks(pid))
+        if (is_io(name)) t.cpu_ticks += ticks;
     return t;
 }
 
@@ -126,6 +124,7 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         const pid_t pid = listening_pid(siptap.port());
         REQUIRE(pid > 0);
         const auto before = io_threads(pid);
+        REQUIRE(before.threads == 1);  // --threads 1, found by its name
         // The client's stdin stays open (a FIFO held by sleep) so the relay is idle, not closed, afterwards.
         const std::string out = dir / ("ping" + poll + ".out");
         Spawned ping("sleep 20 | exec timeout 30 python3 " + dir / "ping.py" + " " + std::to_string(siptap.port()) +

@@ -71,6 +71,21 @@ std::map<std::string, long> thread_cpu_ticks(pid_t pid) {
     return out;
 }
 
+std::map<std::string, long> thread_sleeps(pid_t pid) {
+    std::map<std::string, long> out;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        std::istringstream status(read_file((it->path() / "status").string()));
+        std::string name;
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("Name:\t", 0) == 0) name = line.substr(6);
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0) out[name] += std::stol(line.substr(24));
+        }
+    }
+    return out;
+}
+
 int tcp_connect(const std::string& ip, std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     const timeval timeout{10, 0};

@@ -21,6 +21,8 @@ std::string proc_status(pid_t pid, const std::string& key);
 // CPU time (user + system, in clock ticks) of each thread of PID by thread name (as set with
 // pthread_setname_np; threads of one name are summed). Empty when the process is gone.
 std::map<std::string, long> thread_cpu_ticks(pid_t pid);
+// Times each thread of PID blocked (voluntary context switches), by thread name as above.
+std::map<std::string, long> thread_sleeps(pid_t pid);
 // A connected blocking TCP socket to ip:port (send and receive time out after 10 s); throws
 // when the connect fails. Close it with ::close.
 int tcp_connect(const std::string& ip, std::uint16_t port);
