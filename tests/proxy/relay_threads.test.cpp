@@ -34,6 +34,20 @@ while True:
     c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
 )";
 
+// kSink running on a free port, listening once constructed.
+struct Sink {
+    std::uint16_t port = free_port();
+    Spawned process;
+    explicit Sink(const TempDir& dir) : process(command(dir, port)) { REQUIRE(wait_listening(port, 5s)); }
+    std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+
+private:
+    static std::string command(const TempDir& dir, std::uint16_t port) {
+        std::ofstream(dir / "sink.py") << kSink;
+        return "exec timeout 60 python3 " + dir / "sink.py" + " " + std::to_string(port);
+    }
+};
+
 constexpr std::size_t kBurst = 200u << 20;  // about 30 ticks (0.3 s) of a relaying thread's CPU
 
 struct Connection {
@@ -81,11 +95,8 @@ std::string sole_busy_thread(const std::map<std::string, long>& spent) {
 TEST_CASE("[proxy] --threads 2: a connection stays on one I/O thread and the next goes to the other",
           "[proxy]") {
     TempDir dir;
-    std::ofstream(dir / "sink.py") << kSink;
-    const std::uint16_t upstream_port = free_port();
-    Spawned sink("exec timeout 60 python3 " + dir / "sink.py" + " " + std::to_string(upstream_port));
-    REQUIRE(wait_listening(upstream_port, 5s));
-    SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(upstream_port), "--plain --threads 2");
+    const Sink sink(dir);
+    SiptapProxy siptap(dir, sink.address(), "--plain --threads 2");
     const pid_t pid = listening_pid(siptap.port());
     REQUIRE(pid > 0);
 
@@ -110,13 +121,10 @@ TEST_CASE("[proxy] --threads 2: a connection stays on one I/O thread and the nex
 TEST_CASE("[proxy] --threads 2: on SIGTERM relays on both threads may drain, and are cut off at the deadline",
           "[proxy]") {
     TempDir dir;
-    std::ofstream(dir / "sink.py") << kSink;
-    const std::uint16_t upstream_port = free_port();
-    Spawned sink("exec timeout 60 python3 " + dir / "sink.py" + " " + std::to_string(upstream_port));
-    REQUIRE(wait_listening(upstream_port, 5s));
+    const Sink sink(dir);
     const bool cut_off = GENERATE(false, true);
     CAPTURE(cut_off);
-    SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(upstream_port),
+    SiptapProxy siptap(dir, sink.address(),
                        std::string("--plain --threads 2 --drain-timeout ") + (cut_off ? "1" : "20"));
     auto first = std::make_unique<Connection>(siptap.port());
     auto second = std::make_unique<Connection>(siptap.port());  // on the other thread (test above)
