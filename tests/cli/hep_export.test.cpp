@@ -4,44 +4,10 @@
 // dissector; hep_kamailio.test.cpp has a real HOMER-style node judge the packets.)
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "capture_run_support.hpp"
+#include "udp_receiver_support.hpp"
 
 namespace {
-
-struct UdpReceiver {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    std::uint16_t port = 0;
-    UdpReceiver() {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        socklen_t len = sizeof a;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        int size = 1 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    }
-    ~UdpReceiver() { close(fd); }
-    // Everything queued, waiting at most 2 s for the first datagram.
-    std::vector<std::string> drain() {
-        std::vector<std::string> out;
-        pollfd p{fd, POLLIN, 0};
-        for (int wait = 2000; poll(&p, 1, wait) > 0; wait = 200) {
-            char buf[65536];
-            const auto n = recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) break;
-            out.emplace_back(buf, static_cast<std::size_t>(n));
-        }
-        return out;
-    }
-};
 
 // The payload chunk (type 0x000f) of a HEPv3 packet, or "" when the packet is malformed.
 std::string hep_payload(const std::string& p) {

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "udp_receiver_support.hpp"
 #include "views_support.hpp"
 
 extern char** environ;
@@ -176,14 +177,9 @@ TEST_CASE("[live] Ctrl-C before siptap read a burst: what the kernel already cap
         return;
     }
     // The burst goes to a bound socket of ours, so the port is ours and no ICMP answers it.
-    const int receiver = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(receiver, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    getsockname(receiver, reinterpret_cast<sockaddr*>(&a), &len);
-    const auto live = start_live("live-drain", "--json", "udp port " + std::to_string(ntohs(a.sin_port)));
+    const UdpReceiver receiver;
+    sockaddr_in a = receiver.address();
+    const auto live = start_live("live-drain", "--json", "udp port " + std::to_string(receiver.port));
 
     // siptap is held (SIGSTOP) while the burst goes out and Ctrl-C comes, as on a loaded machine
     // where it did not get the CPU in time: every frame is then still in the kernel's ring when
@@ -206,7 +202,6 @@ TEST_CASE("[live] Ctrl-C before siptap read a burst: what the kernel already cap
     kill(live.pid, SIGCONT);
     const int rc = wait_bounded(live.pid, std::chrono::seconds(15));
     close(sender);
-    close(receiver);
 
     std::set<std::string> decoded;
     std::istringstream lines(views_test::slurp(live.out));
