@@ -146,3 +146,15 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         siptap.stop();
     }
 }
+
+TEST_CASE("[proxy] --busy-poll outside 0..100000 us is a usage error naming it", "[proxy][busy-poll]") {
+    for (const std::string bad : {"abc", "-1", "100001"}) {
+        CAPTURE(bad);
+        const auto out = command_output("timeout 10 " + std::string(SIPTAP_BINARY) +
+                                        " proxy --plain --listen 127.0.0.1:0 --upstream 127.0.0.1:9 --busy-poll " +
+                                        bad + " 2>&1; echo \"exit $?\"");
+        CHECK(out.rfind("--busy-poll: ", 0) == 0);
+        CHECK(out.find(bad) != std::string::npos);
+        CHECK(out.find("exit 2") != std::string::npos);
+    }
+}
