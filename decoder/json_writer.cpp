@@ -193,18 +193,23 @@ private:
         }
         out_ += '"';
     }
-    // "ip:port" or "[ip]:port"; null for events that belong to no connection (a bad packet,
-    // a run-wide finding). Brackets, colon and digits need no escape, so only the address is.
+    // Endpoint::to_string()'s "ip:port" / "[ip]:port", escaped; null for events that belong to
+    // no connection (a bad packet, a run-wide finding). Written in place: addresses need no
+    // escape, so only one that does is copied out and escaped.
     void endpoint_value(const Endpoint& v) {
         if (v.ip.empty()) {
             out_ += "null";
             return;
         }
-        const bool v6 = v.ip.find(':') != std::string::npos;
-        out_ += v6 ? "\"[" : "\"";
-        append_escaped(out_, v.ip);
-        out_ += v6 ? "]:" : ":";
-        append_number(out_, std::uint64_t{v.port});
+        out_ += '"';
+        const auto from = out_.size();
+        v.append_to(out_);
+        if (!std::all_of(out_.begin() + static_cast<std::ptrdiff_t>(from), out_.end(),
+                         [](char c) { return kPlain[static_cast<unsigned char>(c)]; })) {
+            const std::string text = out_.substr(from);
+            out_.resize(from);
+            append_escaped(out_, text);
+        }
         out_ += '"';
     }
 

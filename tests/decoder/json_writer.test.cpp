@@ -135,6 +135,10 @@ TEST_CASE("[json] every payload type, optional members present and absent, as to
     events.push_back(event_with(finding, full));
 
     events.push_back(event_with(Notice{"gap", "12 bytes missing"}, full));
+    // Addresses never need escaping in practice; one that did is still escaped like to_json.
+    auto odd = event_with(Notice{"gap", "odd address"});
+    odd.src = {"fe80::1%e\"th\x01\xff", 5060};
+    events.push_back(odd);
 
     for (const auto& e : events) {
         CAPTURE(event_name(e));
