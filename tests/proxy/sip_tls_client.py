@@ -20,6 +20,10 @@ def alert_name(err):
     return "error:" + reason
 
 
+def eof_kind(alerts_read):
+    return "close_notify" if ssl._TLSAlertType.CLOSE_NOTIFY in alerts_read else "fin"
+
+
 def response_complete(data):
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
@@ -52,6 +56,19 @@ def main():
         ctx.load_cert_chain(a.cert, a.key)
     if a.keylog:
         ctx.keylog_filename = a.keylog
+    # How a bare FIN surfaces depends on the build: Debian's Python 3.11 turns
+    # OP_IGNORE_UNEXPECTED_EOF on by default (a FIN then reads as a clean EOF), upstream's
+    # does not. So clear it, and decide from the records themselves: an EOF is close_notify
+    # only if a close_notify alert was actually read.
+    if hasattr(ssl, "OP_IGNORE_UNEXPECTED_EOF"):
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    alerts_read = []
+
+    def on_record(conn, direction, version, content_type, msg_type, data):
+        if direction == "read" and content_type == ssl._TLSContentType.ALERT:
+            alerts_read.append(msg_type)
+
+    ctx._msg_callback = on_record
     out = {"handshake": "ok", "peer_cn": None, "received": "", "close": None}
     deadline = time.monotonic() + a.timeout
     raw = socket.create_connection((host, int(port)), timeout=a.timeout)
@@ -83,17 +100,20 @@ def main():
                     break
                 continue
             if not chunk:
-                out["close"] = "close_notify"
+                out["close"] = eof_kind(alerts_read)
                 break
             received += chunk
-    except ssl.SSLEOFError:
-        out["close"] = "fin"
     except ConnectionResetError:
         out["close"] = "rst"
     except ssl.SSLError as e:
-        out["close"] = alert_name(e)
-        if received == b"" and out["peer_cn"] is None:
-            out["handshake"] = out["close"]
+        # Python 3.11.2 (Debian's) raises a plain SSLError for an unexpected EOF, later
+        # versions SSLEOFError: either way it is an EOF, not an alert.
+        if isinstance(e, ssl.SSLEOFError) or getattr(e, "reason", None) == "UNEXPECTED_EOF_WHILE_READING":
+            out["close"] = eof_kind(alerts_read)
+        else:
+            out["close"] = alert_name(e)
+            if received == b"" and out["peer_cn"] is None:
+                out["handshake"] = out["close"]
     out["received"] = received.decode("utf-8", "replace")
     print(json.dumps(out), flush=True)
     if a.reset:  # no close_notify, and an RST instead of a FIN
