@@ -163,7 +163,9 @@ TEST_CASE("[ladder-format] PlantUML renders our output and shows wire text verba
         out << markup_fixture::render(decoder::LadderFormat::PlantUml, markup_fixture::awkward_events())
             << siptap("--ladder-format plantuml " + kIncident.args) << siptap("--ladder-format plantuml " + kPlain.args);
     }
-    const auto run = views_test::run("plantuml -tsvg -o " + quote(dir) + " " + quote(source) + " 2>&1", 180);
+    // Java takes its default charset from the locale, and a fresh Debian has none set (POSIX:
+    // ASCII, every other character a "?"). Name UTF-8 for the source and for the JVM.
+    const auto run = views_test::run("LC_ALL=C.UTF-8 plantuml -charset UTF-8 -tsvg -o " + quote(dir) + " " + quote(source) + " 2>&1", 180);
     CAPTURE(run.out);
     REQUIRE(run.exit_code == 0);
     // PlantUML 1.2020 exits 0 even when a diagram fails: it draws the error into the image.
