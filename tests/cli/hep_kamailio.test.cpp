@@ -13,6 +13,7 @@
 #include <map>
 
 #include "capture_run_support.hpp"
+#include "requirement_support.hpp"
 #include "views_support.hpp"
 
 namespace {
@@ -85,10 +86,8 @@ bool sipcapture_installed() {
 }  // namespace
 
 TEST_CASE("[hep] Kamailio's sipcapture node stores every message with its addresses and times", "[hep][kamailio]") {
-    if (!sipcapture_installed()) {
-        WARN("kamailio with sipcapture.so is not installed (tools/bootstrap.sh installs it); skipped");
-        return;
-    }
+    test::require_available("kamailio", sipcapture_installed(),
+                            "kamailio with sipcapture.so: apt-get install -y kamailio (tools/bootstrap.sh does)");
     const auto file = GENERATE(as<std::string>{}, "sip-udp-call.pcap", "sip-ipv6.pcapng", "sip-tcp-segmented.pcap");
     CAPTURE(file);
     const auto dir = std::filesystem::temp_directory_path() /

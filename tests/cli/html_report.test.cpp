@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "requirement_support.hpp"
 #include "views_support.hpp"
 
 namespace {
@@ -118,10 +119,8 @@ TEST_CASE("[html] report structure for the incident", "[html]") {
 
 TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
     const std::string chromium = "/usr/bin/chromium";
-    if (!std::filesystem::exists(chromium)) {
-        WARN("SKIPPED: " << chromium << " is not installed (apt-get install -y chromium)");
-        return;
-    }
+    test::require_available("chromium", std::filesystem::exists(chromium),
+                            chromium + ": apt-get install -y chromium (tools/bootstrap.sh does)");
     const auto report = write_report("incident-report-rendered.html");
     const auto profile = views_test::run("mktemp -d").out;
     REQUIRE(!profile.empty());

@@ -16,6 +16,7 @@
 #include "decoder/ladder_model.hpp"
 #include "ladder_markup_checks.hpp"
 #include "ladder_markup_fixture.hpp"
+#include "requirement_support.hpp"
 #include "views_support.hpp"
 
 namespace {
@@ -150,10 +151,8 @@ TEST_CASE("[ladder-format] bad format or unwritable file: one line, exit 2", "[l
 }
 
 TEST_CASE("[ladder-format] PlantUML renders our output and shows wire text verbatim", "[ladder-format]") {
-    if (!std::filesystem::exists("/usr/bin/plantuml")) {
-        WARN("SKIPPED: /usr/bin/plantuml is not installed (apt-get install -y --no-install-recommends plantuml)");
-        return;
-    }
+    test::require_available("plantuml", std::filesystem::exists("/usr/bin/plantuml"),
+                            "apt-get install -y --no-install-recommends plantuml (tools/bootstrap.sh does)");
     const auto dir = views_test::artifact_dir() + "/plantuml";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);

@@ -1,6 +1,6 @@
 // `siptap live`: sniffs lo while two sockets of this test talk SIP over TCP on 127.0.0.1, on
 // a port the test chose, then stops it with SIGINT as Ctrl-C would. Needs root (CAP_NET_RAW):
-// without it the test says it was skipped. Bounded: siptap gets --duration, the test kills
+// without it the test fails (SIPTAP_ALLOW_SKIP=root skips it). Bounded: siptap gets --duration, the test kills
 // it after a deadline. A burst of UDP SIP that siptap had no CPU for before Ctrl-C shows that
 // it still decodes the frames the kernel had already captured.
 #include <catch2/catch.hpp>
@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "udp_receiver_support.hpp"
+#include "requirement_support.hpp"
 #include "views_support.hpp"
 
 extern char** environ;
@@ -128,10 +129,7 @@ LiveRun start_live(const std::string& name, const std::string& options, const st
 }  // namespace
 
 TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagrams", "[live]") {
-    if (geteuid() != 0) {
-        WARN("SKIPPED: live capture needs root or CAP_NET_RAW");
-        return;
-    }
+    test::require_available("root", geteuid() == 0, "live capture needs root (CAP_NET_RAW)");
     std::uint16_t port = 0;
     const int listener = listen_loopback(port);
     const auto live = start_live("live", "--ladder --no-color", "tcp port " + std::to_string(port));
@@ -172,10 +170,7 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
 }
 
 TEST_CASE("[live] Ctrl-C before siptap read a burst: what the kernel already captured is still decoded", "[live]") {
-    if (geteuid() != 0) {
-        WARN("SKIPPED: live capture needs root or CAP_NET_RAW");
-        return;
-    }
+    test::require_available("root", geteuid() == 0, "live capture needs root (CAP_NET_RAW)");
     // The burst goes to a bound socket of ours, so the port is ours and no ICMP answers it.
     const UdpReceiver receiver;
     sockaddr_in a = receiver.address();
@@ -223,7 +218,8 @@ TEST_CASE("[live] bad interface or capture filter: a clear message and exit code
     auto run = views_test::run(views_test::quote(SIPTAP_BINARY) + " live -i nosuchif0 --duration 1 2>&1", 30);
     CHECK(run.exit_code == 2);
     CHECK((run.out.find("nosuchif0") != std::string::npos));
-    if (geteuid() != 0) return;  // the filter is compiled only once the capture is allowed
+    // The filter is compiled only once the capture is allowed.
+    test::require_available("root", geteuid() == 0, "a capture filter is checked only with root (CAP_NET_RAW)");
     run = views_test::run(views_test::quote(SIPTAP_BINARY) + " live -i lo --duration 1 'port nonsense' 2>&1", 30);
     CHECK(run.exit_code == 2);
     CHECK(run.out.find("capture filter 'port nonsense'") != std::string::npos);

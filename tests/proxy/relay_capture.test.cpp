@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "kamailio_support.hpp"
+#include "requirement_support.hpp"
 #include "siptap_support.hpp"
 
 using namespace proxy_test;
@@ -161,6 +162,7 @@ const json* close_of(const std::vector<json>& events, const std::string& dst_por
 
 TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with no key file, without warnings",
           "[proxy][capture]") {
+    test::require_available("sngrep", test::on_path("sngrep"), "apt-get install -y sngrep (tools/bootstrap.sh does)");
     const bool tls12 = GENERATE(false, true);
     CAPTURE(tls12);
     CapturedRelay r(tls12);
@@ -214,17 +216,12 @@ TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with 
     // sngrep 1.6 decrypts TLS only with an RSA private key (-k), not with key logs or pcapng
     // secrets, so it finds no dialog in the capture; it must still read the file cleanly. The
     // decrypted --write-pcap of the same sessions it reads as SIP.
-    if (command_output("command -v sngrep").empty()) {
-        WARN("sngrep is not installed: its check is skipped");
-    } else {
-        const auto on_capture = command_output("timeout 20 sngrep -I " + r.capture + " -N 2>&1; echo rc=$?");
-        CAPTURE(on_capture);
-        CHECK(on_capture.find("rc=0") != std::string::npos);
-        CHECK(on_capture.find("Dialog count: ") != std::string::npos);
-        WARN("sngrep reads the --capture file but cannot decrypt it (no key log support): " + on_capture);
-        const auto on_decrypted = command_output("timeout 20 sngrep -I " + r.decrypted + " -N 2>&1");
-        CHECK(on_decrypted.find("Dialog count: 1") != std::string::npos);  // one Call-ID, three sessions
-    }
+    const auto on_capture = command_output("timeout 20 sngrep -I " + r.capture + " -N 2>&1; echo rc=$?");
+    CAPTURE(on_capture);
+    CHECK(on_capture.find("rc=0") != std::string::npos);
+    CHECK(on_capture.find("Dialog count: ") != std::string::npos);
+    const auto on_decrypted = command_output("timeout 20 sngrep -I " + r.decrypted + " -N 2>&1");
+    CHECK(on_decrypted.find("Dialog count: 1") != std::string::npos);  // one Call-ID, three sessions
 }
 
 TEST_CASE("[proxy] siptap read of the --capture file prints what the live relay printed", "[proxy][capture]") {
