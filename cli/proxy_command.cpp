@@ -27,7 +27,7 @@ std::chrono::milliseconds millis(double seconds) {
 int run_proxy(ProxyOptions& o) {
     auto& c = o.config;
     try {
-        c.listen = proxy::parse_host_port(o.listen);
+        c.listen = proxy::parse_host_port(o.listen, proxy::PortZero::AnyFreePort);
         c.upstream = proxy::parse_host_port(o.upstream);
     } catch (const std::invalid_argument& e) {
         std::cerr << "siptap proxy: " << e.what() << '\n';
@@ -58,7 +58,7 @@ Runner add_proxy_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("proxy", "TLS (or plain TCP) relay between a SIP client and its server, "
                                             "showing both legs' handshakes, certificates, SIP and teardowns");
     auto& c = o->config;
-    cmd->add_option("--listen", o->listen, "ADDR:PORT to accept connections on ([::]:5061 for IPv6)")->required();
+    cmd->add_option("--listen", o->listen, "ADDR:PORT to accept connections on ([::]:5061 for IPv6; port 0: any free port, named on the start-up line)")->required();
     cmd->add_option("--upstream", o->upstream, "HOST:PORT of the real server; the only place siptap connects to")
         ->required();
     cmd->add_flag("--plain", c.plain, "Plain TCP on both legs (SIP over TCP), no TLS");

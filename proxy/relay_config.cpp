@@ -5,7 +5,7 @@
 
 namespace proxy {
 
-HostPort parse_host_port(const std::string& text) {
+HostPort parse_host_port(const std::string& text, PortZero zero) {
     auto bad = [&](const char* why) {
         return std::invalid_argument("'" + text + "': " + why + " (expected HOST:PORT or [IPv6]:PORT)");
     };
@@ -26,8 +26,9 @@ HostPort parse_host_port(const std::string& text) {
     if (host.empty()) throw bad("no host");
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535)
-        throw bad("port is not 1..65535");
+    const unsigned lowest = zero == PortZero::AnyFreePort ? 0 : 1;
+    if (ec != std::errc{} || end != port.data() + port.size() || value < lowest || value > 65535)
+        throw bad(lowest == 0 ? "port is not 0..65535" : "port is not 1..65535");
     return {host, static_cast<std::uint16_t>(value)};
 }
 

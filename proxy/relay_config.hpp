@@ -13,9 +13,13 @@ struct HostPort {
     std::uint16_t port = 0;
 };
 
+// Whether port 0 is allowed: for a listening address it means "any free port" (the start-up
+// line then names the port the kernel gave); an upstream needs a real port.
+enum class PortZero { Refused, AnyFreePort };
+
 // "10.0.0.1:5061", "[::1]:5061", "lync01.contoso.com:5061". Throws std::invalid_argument
-// naming the text when it has no port or the port is not 1..65535.
-HostPort parse_host_port(const std::string& text);
+// naming the text when it has no port or the port is out of range.
+HostPort parse_host_port(const std::string& text, PortZero zero = PortZero::Refused);
 
 // A certificate and its key, from PEM files or a PKCS#12 bundle.
 struct IdentityFiles {

@@ -151,7 +151,11 @@ TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagram
     const int server2 = accept(listener, nullptr, nullptr);
     send_all(client2, sip_options(2));
     CHECK(read_some(server2).find("OPTIONS") == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the frames reach the capture
+    // Ctrl-C once siptap has decoded the unanswered OPTIONS (bounded), not after a guessed sleep.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (views_test::slurp(live.out).find("-- OPTIONS 2 --") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     kill(pid, SIGINT);
     const int rc = wait_bounded(pid, std::chrono::seconds(15));
     close(client2);

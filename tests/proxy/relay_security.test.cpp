@@ -107,6 +107,17 @@ TEST_CASE("[proxy] listens only on the --listen address", "[proxy][security]") {
     CHECK_FALSE(tcp_connects("127.0.0.1", port));
 }
 
+TEST_CASE("[proxy] --listen port 0 takes a free port and names it; --upstream needs a real port", "[proxy][security]") {
+    TempDir dir;
+    SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(free_port()), "--plain");  // --listen 127.0.0.1:0
+    CHECK(siptap.port() != 0);
+    CHECK(tcp_connects("127.0.0.1", siptap.port()));
+    const auto out = command_output("timeout 10 " + std::string(SIPTAP_BINARY) +
+                                    " proxy --plain --listen 127.0.0.1:0 --upstream 127.0.0.1:0 2>&1; echo \"exit $?\"");
+    CHECK(out.find("'127.0.0.1:0': port is not 1..65535") != std::string::npos);
+    CHECK(out.find("exit 2") != std::string::npos);
+}
+
 TEST_CASE("[proxy] key log, pcapng and HTML report are written with mode 0600 whatever the umask",
           "[proxy][security]") {
     SecurityRig rig;

@@ -1,17 +1,26 @@
 #include "siptap_support.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <stdexcept>
 
 namespace proxy_test {
 
+// siptap binds port 0 and reports the port it got, so no other process can take a port that
+// the test picked in advance between picking and binding.
 SiptapProxy::SiptapProxy(const TempDir& dir, const std::string& upstream, const std::string& args)
-    : port_(free_port()), events_file_(dir / "events.jsonl") {
-    process_ = std::make_unique<Spawned>("exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen " +
-                                         address() + " --upstream " + upstream + " " + args + " > " +
-                                         events_file_ + " 2> " + dir / "siptap_err");
-    if (!wait_listening(port_, 5s))
-        throw std::runtime_error("siptap did not start listening:\n" + read_file(dir / "siptap_err"));
+    : port_(0), events_file_(dir / "events.jsonl") {
+    const auto err_file = dir / "siptap_err";
+    std::filesystem::remove(err_file);  // an earlier relay's line in the same folder is not ours
+    process_ = std::make_unique<Spawned>("exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen 127.0.0.1:0" +
+                                         " --upstream " + upstream + " " + args + " > " + events_file_ + " 2> " +
+                                         err_file);
+    const std::string marker = "listening on 127.0.0.1:";
+    wait_until([&] { return read_file(err_file).find(marker) != std::string::npos; }, 5s);
+    const auto err = read_file(err_file);
+    const auto at = err.find(marker);
+    if (at != std::string::npos) port_ = static_cast<std::uint16_t>(std::stoul(err.substr(at + marker.size())));
+    if (port_ == 0 || !wait_listening(port_, 5s)) throw std::runtime_error("siptap did not start listening:\n" + err);
 }
 
 std::vector<nlohmann::json> SiptapProxy::wait_closes(std::size_t n, std::chrono::milliseconds timeout) const {
