@@ -268,11 +268,12 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
     const char* name = handshake_type_name(msg.type);
     if (!name) return fail(dir, "unknown handshake message type " + std::to_string(msg.type), out);
     const std::uint16_t version = negotiated ? negotiated : record_version;
+    if (decrypt) decrypt->on_handshake(msg.type, msg.body);
     switch (msg.type) {
     case 1: {  // client_hello
         auto r = decode_client_hello(msg.body);
         if (!accept(dir, r, out)) return;
-        if (decrypt) decrypt->on_client_hello(msg.body.subspan(2, 32));  // after legacy_version
+        if (decrypt) decrypt->on_client_hello(msg.body);
         out.emplace_back(std::move(r.value));
         return;
     }
@@ -297,6 +298,8 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
         m.type = name;
         m.version = version_name(version);
         out.emplace_back(std::move(m));
+        if (decrypt && !tls13 && msg.type == 16) decrypt_notice(decrypt->on_client_key_exchange(msg.body), out);
+        if (decrypt && !tls13 && msg.type == 4) decrypt->on_new_session_ticket(msg.body);
         return after_decrypted_handshake(dir, msg.type, out);
     }
     }
@@ -312,9 +315,7 @@ void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>
         if (tls13) dirs[0].sealed = dirs[1].sealed = true;
     }
     out.emplace_back(std::move(r.value.message));
-    if (decrypt && !r.value.hello_retry)
-        decrypt_notice(decrypt->on_server_hello(r.value.random, negotiated, r.value.cipher_code,
-                                                r.value.encrypt_then_mac), out);
+    if (decrypt && !r.value.hello_retry) decrypt_notice(decrypt->on_server_hello(r.value), out);
 }
 
 void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version,
@@ -327,6 +328,8 @@ void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version
     m.certificate_count = static_cast<int>(r.value.size());
     out.emplace_back(std::move(m));
     const Side side = sender_side(dir);
+    if (decrypt && side == Side::Server && !r.value.empty())
+        decrypt_notice(decrypt->on_server_certificate(r.value[0]), out);
     for (std::size_t i = 0; i < r.value.size(); ++i) {
         std::string error;
         if (auto cert = summarize_certificate(r.value[i], side, static_cast<int>(i), &error)) {
