@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "capture/connection_flow.hpp"
+#include "capture/netmon_reader.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
 #include "decoder/event_bus.hpp"
@@ -55,8 +56,10 @@ std::vector<decoder::Event> read_events(const std::vector<std::string>& files,
     capture::ConnectionFlowFactory flows(bus, keys);
     capture::PacketProcessor processor(bus, flows);
     for (const auto& f : files) {
-        capture::PcapFileReader reader(f);
-        reader.read_all(processor);
+        char magic[4] = {};
+        std::ifstream(f, std::ios::binary).read(magic, sizeof magic);
+        if (capture::is_netmon(std::as_bytes(std::span(magic)))) capture::NetmonFileReader(f).read_all(processor);
+        else capture::PcapFileReader(f).read_all(processor);
     }
     processor.finish(processor.last_ts());
     bus.end();
