@@ -48,7 +48,7 @@ bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
     for (const auto& p : problems) std::cerr << "siptap: " << p << '\n';
     ok &= load_rsa_keys(options.rsa_keys, keys);
     used = !sources.empty() || !keys.rsa_keys().empty();
-    if (used) {
+    if (!sources.empty()) {
         std::string list;
         for (const auto& s : sources) list += (list.empty() ? "" : ", ") + s;
         std::cerr << "siptap: keys from " << list << ": " << keys.summary() << '\n';

@@ -35,6 +35,7 @@ SCENARIOS=(
   tls11-rsa-aes256-sha
   tls11-ecdhe-aes256-sha
   tls12-rsa-resumed
+  tls12-rsa-ticket-resumed
 )
 
 die() { echo "make_tls_pcaps.sh: $*" >&2; exit 1; }

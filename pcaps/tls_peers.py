@@ -104,6 +104,10 @@ SCENARIOS = {
     "tls12-rsa-resumed": dict(
         versions=TLS12, cipher="AES128-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
         no_etm=True, seclevel0=True, connections=2),
+    # The same with a session ticket (RFC 5077) instead of the server's session cache.
+    "tls12-rsa-ticket-resumed": dict(
+        versions=TLS12, cipher="AES128-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True, connections=2, tickets=True),
 }
 
 
@@ -351,7 +355,8 @@ def server_context(pki, sc, keylog):
     ctx.load_cert_chain(os.path.join(pki, "lync01.chain.pem"), os.path.join(pki, "lync01.key"))
     ctx.verify_mode = ssl.CERT_REQUIRED       # mutual TLS; no certificate -> fatal alert
     ctx.load_verify_locations(cafile=os.path.join(pki, "contoso-root-ca.pem"))
-    ctx.options |= ssl.OP_NO_TICKET           # TLS 1.2: session ids only, as Schannel
+    if not sc.get("tickets"):
+        ctx.options |= ssl.OP_NO_TICKET       # TLS 1.2: session ids only, as Schannel
     if sc.get("no_etm"):
         ctx.options |= SSL_OP_NO_ENCRYPT_THEN_MAC
     ctx.keylog_filename = keylog
@@ -656,6 +661,8 @@ EXPECT = {
                                    end="client-close_notify", no_etm=True),
     "tls12-rsa-resumed": dict(cipher=0x002F, alert=None, sip=["OPTIONS 1", "200 1", "OPTIONS 2", "200 2"],
                               end="client-close_notify", no_etm=True),
+    "tls12-rsa-ticket-resumed": dict(cipher=0x002F, alert=None, sip=["OPTIONS 1", "200 1", "OPTIONS 2", "200 2"],
+                                     end="client-close_notify", no_etm=True),
 }
 
 FIELDS = ["frame.number", "ip.src", "ip.dst", "tcp.srcport", "tcp.stream", "tcp.len", "tcp.flags.fin",

@@ -26,7 +26,8 @@ namespace {
 const std::vector<std::string> kCaptures = {
     "tls-good", "tls-wildcard-incident", "tls13-wildcard-incident", "tls12-chacha-good", "tls12-cbc-good",
     "tls-reset-mid-dialog", "tls-untrusted-ca", "tls-expired-cert", "tls-no-client-cert",
-    "tls10-rsa-aes128-sha", "tls11-rsa-aes256-sha", "tls11-ecdhe-aes256-sha", "tls12-rsa-resumed"};
+    "tls10-rsa-aes128-sha", "tls11-rsa-aes256-sha", "tls11-ecdhe-aes256-sha", "tls12-rsa-resumed",
+    "tls12-rsa-ticket-resumed"};
 
 class Recorder : public EventSink {
 public:
