@@ -102,6 +102,22 @@ void TlsDecryptor::on_client_hello(std::span<const std::byte> body) noexcept {
     }
 }
 
+void TlsDecryptor::on_sslv2_client_hello(std::span<const std::byte> random,
+                                         std::span<const std::byte> hello) noexcept {
+    if (random.size() != client_random_.size()) return;
+    std::copy(random.begin(), random.end(), client_random_.begin());
+    have_client_random_ = true;
+    client_session_id_.clear();
+    client_ticket_.clear();
+    // RFC 5246 E.2: the handshake hash covers the SSLv2 message without its record header.
+    if (!collecting_) return;
+    try {
+        transcript_.assign(hello.begin(), hello.end());
+    } catch (...) {
+        collecting_ = false;
+    }
+}
+
 std::optional<std::string> TlsDecryptor::on_server_hello(const tls::ServerHello& hello) noexcept {
     try {
         if (!have_client_random_) return "no ClientHello seen, so the key log cannot be searched; records stay encrypted";

@@ -48,6 +48,8 @@ public:
     // session with extended master secret hashes. Kept only while it can be needed.
     void on_handshake(std::uint8_t type, std::span<const std::byte> body) noexcept;
     void on_client_hello(std::span<const std::byte> body) noexcept;
+    // An SSLv2-compatible ClientHello: its random (the padded challenge) and its message bytes.
+    void on_sslv2_client_hello(std::span<const std::byte> random, std::span<const std::byte> hello) noexcept;
     // After the (final) ServerHello. Returns why this session cannot be decrypted (no key,
     // unsupported version or suite, a key exchange the server key cannot open), or nothing.
     std::optional<std::string> on_server_hello(const tls::ServerHello& hello) noexcept;

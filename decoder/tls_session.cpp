@@ -28,6 +28,7 @@
 #include "decoder/tls_handshake.hpp"
 #include "decoder/tls_names.hpp"
 #include "decoder/tls_records.hpp"
+#include "decoder/tls_sslv2.hpp"
 #include "decoder/x509_summary.hpp"
 
 namespace decoder {
@@ -36,6 +37,7 @@ using namespace tls;
 
 bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept {
     if (first_bytes.size() < 3) return false;
+    if (starts_like_sslv2_hello(first_bytes)) return true;
     return std::to_integer<unsigned>(first_bytes[0]) == handshake &&
            std::to_integer<unsigned>(first_bytes[1]) == 3 &&
            std::to_integer<unsigned>(first_bytes[2]) <= 4;
@@ -47,6 +49,8 @@ struct DirState {
     FrameReader<Record> records{parse_record, record_missing};
     FrameReader<HandshakeMessage> handshakes{parse_handshake, handshake_missing};
     bool stopped = false;
+    bool opening_checked = false;       // client: SSLv2-compatible ClientHello or not, decided
+    std::vector<std::byte> sslv2;       // client: an SSLv2-compatible ClientHello arriving in pieces
     bool sealed = false;                // its records are encrypted from here on
     bool ccs = false;                   // sent ChangeCipherSpec
     bool encrypted_handshake = false;   // sent a handshake record after it (the Finished)
@@ -101,6 +105,7 @@ struct TlsSession::Impl {
     }
 
     void feed(Dir dir, Bytes data, std::vector<Payload>& out);
+    bool sslv2_opening(Bytes& data, std::vector<Payload>& out);
     void on_record(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_alert(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_handshake_record(Dir dir, const Record& record, std::vector<Payload>& out);
@@ -122,12 +127,43 @@ struct TlsSession::Impl {
 
 void TlsSession::Impl::feed(Dir dir, Bytes data, std::vector<Payload>& out) {
     DirState& st = at(dir);
+    if (dir == Dir::ClientToServer && !st.opening_checked && !st.stopped && !data.empty() &&
+        !sslv2_opening(data, out))
+        return;
     while (!st.stopped && !data.empty()) {
         auto r = st.records.next(data);
         if (r.status == ParseStatus::Incomplete) return;
         if (r.status == ParseStatus::Error) return fail(dir, r.error, out);
         on_record(dir, r.value, out);
     }
+}
+
+// The client's first bytes: an SSLv2-compatible ClientHello (high bit set) is collected and
+// decoded here; anything else goes to the record layer. False while the hello is incomplete
+// or after it was malformed; `data` keeps what follows the hello.
+bool TlsSession::Impl::sslv2_opening(Bytes& data, std::vector<Payload>& out) {
+    DirState& st = dirs[0];
+    if (st.sslv2.empty() && !(std::to_integer<unsigned>(data[0]) & 0x80)) {
+        st.opening_checked = true;
+        return true;
+    }
+    for (std::size_t need; !data.empty() && st.sslv2.size() < (need = sslv2_record_size(st.sslv2));) {
+        const std::size_t n = std::min(need - st.sslv2.size(), data.size());
+        st.sslv2.insert(st.sslv2.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+        data = data.subspan(n);
+    }
+    auto r = parse_sslv2_client_hello(st.sslv2);
+    if (r.status == ParseStatus::Incomplete) return false;
+    st.opening_checked = true;
+    if (r.status == ParseStatus::Error) {
+        fail(Dir::ClientToServer, r.error, out);
+        return false;
+    }
+    if (decrypt) decrypt->on_sslv2_client_hello(r.value.random, r.value.hello_bytes);
+    out.emplace_back(std::move(r.value.message));
+    st.sslv2.clear();
+    st.sslv2.shrink_to_fit();
+    return true;
 }
 
 void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payload>& out) {
