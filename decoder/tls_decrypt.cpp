@@ -255,11 +255,15 @@ std::optional<std::string> TlsDecryptor::derive_master(std::span<const std::byte
     return std::nullopt;
 }
 
-void TlsDecryptor::learnt_master() { keys_.remember_session(session_id_, master_); }
+// Only with server keys: a key log lists resumed sessions itself, and a long-running relay
+// must not grow a cache it never needs.
+void TlsDecryptor::learnt_master() {
+    if (!keys_.rsa_keys().empty()) keys_.remember_session(session_id_, master_);
+}
 
 void TlsDecryptor::on_new_session_ticket(std::span<const std::byte> body) noexcept {
     // uint32 lifetime_hint; opaque ticket<0..2^16-1>
-    if (master_.empty() || body.size() < 6) return;
+    if (master_.empty() || keys_.rsa_keys().empty() || body.size() < 6) return;
     const std::size_t n = std::to_integer<std::size_t>(body[4]) << 8 | std::to_integer<std::size_t>(body[5]);
     if (n + 6 != body.size()) return;
     try {
