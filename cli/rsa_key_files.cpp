@@ -62,7 +62,11 @@ void add_rsa_key_option(CLI::App& command, std::vector<std::string>& files) {
     command.add_option("--rsa-key", files,
                        "server RSA private key (PEM, DER, or PKCS#12 .pfx; password from SIPTAP_KEY_PASSWORD "
                        "or a prompt) to decrypt TLS 1.0-1.2 sessions with RSA key exchange; repeatable")
-        ->type_name("FILE");
+        ->type_name("FILE")
+        // One file per --rsa-key, so `read A.pcap --rsa-key K B.pcap` keeps B.pcap a capture.
+        ->allow_extra_args(false)
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
 bool load_rsa_keys(const std::vector<std::string>& files, decoder::KeyLog& keys) {

@@ -122,12 +122,17 @@ TEST_CASE("[read_windows] ECDHE gives one notice; a key of another certificate i
     CHECK(ecdhe.out.find("this session used ECDHE key exchange (TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA): a server's "
                          "RSA key (--rsa-key) cannot decrypt it, a key log (--keylog) or siptap proxy can") !=
           std::string::npos);
+    // Each --rsa-key takes one file: the capture after it is still a capture.
     const auto other = test::run_siptap({"read", test::pcap("tls10-rsa-aes128-sha.pcapng"), "--rsa-key",
-                                         pki("um-good.key"), "--rsa-key", pki("lync01.key"), "--json"});
-    CHECK(other.err.find("siptap: " + pki("um-good.key") + ": the key matches none of the 1 server certificate") !=
+                                         pki("um-good.key"), test::pcap("tls11-rsa-aes256-sha.pcapng"), "--rsa-key",
+                                         pki("lync01.key"), "--json"});
+    CHECK(other.err.find("siptap: " + pki("um-good.key") + ": the key matches none of the 2 server certificates") !=
           std::string::npos);
     CHECK(other.err.find(pki("lync01.key") + ": the key matches none") == std::string::npos);
-    CHECK(other.out.find("\"method\":\"OPTIONS\"") != std::string::npos);  // the right key of the two was used
+    const auto sip = lines(other.out);
+    CHECK(std::count_if(sip.begin(), sip.end(), [](const std::string& l) {  // both files, the right key of the two
+              return l.find("\"event\":\"sip\"") != std::string::npos;
+          }) == 4);
     const auto missing = test::run_siptap({"read", test::pcap("tls10-rsa-aes128-sha.pcapng"), "--rsa-key",
                                            pki("no-such.key")});
     CHECK(missing.exit_code == 2);
