@@ -138,9 +138,8 @@ void TlsSession::Impl::feed(Dir dir, Bytes data, std::vector<Payload>& out) {
     }
 }
 
-// The client's first bytes: an SSLv2-compatible ClientHello (high bit set) is collected and
-// decoded here; anything else goes to the record layer. False while the hello is incomplete
-// or after it was malformed; `data` keeps what follows the hello.
+// The client's first bytes: an SSLv2-compatible ClientHello (high bit set) is decoded here, the
+// rest goes on to the record layer. False while it is incomplete, or malformed.
 bool TlsSession::Impl::sslv2_opening(Bytes& data, std::vector<Payload>& out) {
     DirState& st = dirs[0];
     if (st.sslv2.empty() && !(std::to_integer<unsigned>(data[0]) & 0x80)) {
@@ -161,8 +160,7 @@ bool TlsSession::Impl::sslv2_opening(Bytes& data, std::vector<Payload>& out) {
     }
     if (decrypt) decrypt->on_sslv2_client_hello(r.value.random, r.value.hello_bytes);
     out.emplace_back(std::move(r.value.message));
-    st.sslv2.clear();
-    st.sslv2.shrink_to_fit();
+    std::vector<std::byte>().swap(st.sslv2);
     return true;
 }
 

@@ -11,8 +11,12 @@
 #include "decoder/tls_keylog.hpp"
 #include "decoder/tls_rsa_keys.hpp"
 
+#include <openssl/pem.h>
+
 #include <fstream>
 #include <iterator>
+
+#include "decoder/openssl_ptr.hpp"
 #include "decoder/tls_session.hpp"
 
 using namespace decoder;
@@ -278,6 +282,16 @@ TEST_CASE("[tls_decrypt] wrong or missing keys: one notice, no plaintext", "[tls
 
 namespace {
 
+std::string test_der_of(const std::string& pem) {
+    OpenSslPtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    OpenSslPtr<EVP_PKEY, EVP_PKEY_free> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    unsigned char* der = nullptr;
+    const int n = key ? i2d_PrivateKey(key.get(), &der) : 0;
+    std::string out(reinterpret_cast<const char*>(der), n > 0 ? static_cast<std::size_t>(n) : 0);
+    OPENSSL_free(der);
+    return out;
+}
+
 // A key log holding only the server's RSA private key (as --rsa-key FILE gives it).
 KeyLog rsa_keys(const std::string& pki_file) {
     KeyLog k;
@@ -342,6 +356,9 @@ TEST_CASE("[tls_decrypt] key files: PEM, DER, PKCS#12 with its password, and wha
         return keys.add(std::as_bytes(std::span(data)), "f", password);
     };
     CHECK_FALSE(add(read("lync01.key"), ""));
+    const auto der = test_der_of(read("lync01.key"));  // the same key as DER (PKCS#1)
+    REQUIRE_FALSE(der.empty());
+    CHECK_FALSE(add(der, ""));
     CHECK_FALSE(add(read("lync01.pfx"), "siptap-test"));
     CHECK_FALSE(add(read("lync01-legacy.pfx"), "siptap-test"));  // RC2/3DES, as older Windows exports
     const auto wrong = add(read("lync01.pfx"), "not-it");
