@@ -25,11 +25,11 @@ std::string prompt_password(const std::string& file) {
     if (tty) {
         termios quiet = old;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
     std::string password;
     std::getline(std::cin, password);
-    if (tty) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
     std::cerr << '\n';
     return password;
 }

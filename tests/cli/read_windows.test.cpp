@@ -183,3 +183,22 @@ TEST_CASE("[read_windows] a truncated .cap: one line naming it, the next file is
     CHECK(r.out.find("\"method\":\"BYE\"") != std::string::npos);  // from the second file
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("[read_windows] without SIPTAP_KEY_PASSWORD, on a terminal siptap asks, without echo", "[read_windows]") {
+    // script(1) gives siptap a pseudo-terminal as stdin; the password is typed into it.
+    const std::string command = "'" + std::string(SIPTAP_BINARY) + "' read '" +
+                                test::pcap("tls10-rsa-aes128-sha.pcapng") + "' --rsa-key '" + pki("lync01.pfx") +
+                                "' --json --no-summary";
+    const auto typed = [&](const std::string& password) {
+        // Typed once siptap has asked (it turns echo off then; the terminal echoes earlier input).
+        return test::run_shell("(sleep 3; printf '" + password + "\\n') | env -u SIPTAP_KEY_PASSWORD script -qec \"" +
+                               command + "\" /dev/null");
+    };
+    const auto good = typed(kPassword);
+    CHECK(good.out.find("siptap: password for " + pki("lync01.pfx") + ": ") != std::string::npos);
+    CHECK(good.out.find(kPassword) == std::string::npos);  // not echoed
+    CHECK(good.out.find("\"method\":\"OPTIONS\"") != std::string::npos);
+    const auto bad = typed("wrong");
+    CHECK(bad.out.find(pki("lync01.pfx") + ": wrong password for the PKCS#12 file") != std::string::npos);
+    CHECK(bad.out.find("\"method\":\"OPTIONS\"") == std::string::npos);
+}
