@@ -84,14 +84,18 @@ private:
 };
 
 // Network Monitor files are recognised by their first bytes, whatever their name.
-bool is_netmon_file(const std::string& file) {
+std::string first_bytes(const std::string& file) {
     std::array<char, 4> magic{};
-    std::ifstream in(file, std::ios::binary);
-    return in.read(magic.data(), magic.size()) && capture::is_netmon(std::as_bytes(std::span(magic)));
+    std::ifstream(file, std::ios::binary).read(magic.data(), magic.size());
+    return {magic.data(), magic.size()};
 }
 
 capture::ReadResult read_frames(const std::string& file, capture::PacketHandler& handler) {
-    if (!is_netmon_file(file)) return capture::PcapFileReader(file).read_all(handler);
+    const std::string magic = first_bytes(file);
+    if (magic == "RTSS")
+        throw capture::InputError(file + ": cannot read capture: Network Monitor 1.x format; save it again in "
+                                         "Network Monitor 3.4, or convert it with editcap -F pcapng");
+    if (!capture::is_netmon(std::as_bytes(std::span(magic)))) return capture::PcapFileReader(file).read_all(handler);
     auto result = capture::NetmonFileReader(file).read_all(handler);
     if (result.skipped)
         std::cerr << "siptap: " << file << ": " << result.skipped

@@ -181,6 +181,12 @@ TEST_CASE("[read_windows] a truncated .cap: one line naming it, the next file is
     CHECK(about_cut == 1);
     CHECK(r.err.find(cut + ": bad Network Monitor header") != std::string::npos);  // the frame table was at the end
     CHECK(r.out.find("\"method\":\"BYE\"") != std::string::npos);  // from the second file
+    // Network Monitor 1.x (magic RTSS) is named as such, not as an unknown format.
+    const auto v1 = dir + "/v1.cap";
+    REQUIRE(test::run_shell("editcap -F netmon1 '" + test::pcap("sip-udp-call.pcap") + "' '" + v1 + "'").exit_code == 0);
+    const auto old_format = test::run_siptap({"read", v1});
+    CHECK(old_format.exit_code == 2);
+    CHECK(old_format.err.find(v1 + ": cannot read capture: Network Monitor 1.x format") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
 
