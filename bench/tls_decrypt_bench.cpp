@@ -36,6 +36,7 @@ Figure measure(int version, const std::string& cipher, std::size_t megabytes) {
     decrypt_fixture::SessionOptions o;
     o.version = version;
     o.cipher = cipher;
+    o.encrypt_then_mac = false;  // CBC as Schannel does it: MAC-then-encrypt
     o.client_close_notify = false;
     const std::string block(16384, 'S');
     for (std::size_t i = 0; i < megabytes * 64; ++i) o.writes.push_back({Dir::ClientToServer, block});
@@ -87,7 +88,10 @@ int main(int argc, char** argv) {
     for (const Case c : {Case{0x0303, "ECDHE-RSA-AES128-GCM-SHA256", "TLS 1.2 AES-128-GCM", 1},
                          Case{0x0304, "TLS_AES_128_GCM_SHA256", "TLS 1.3 AES-128-GCM", 1},
                          Case{0x0303, "ECDHE-RSA-CHACHA20-POLY1305", "TLS 1.2 ChaCha20-Poly1305", 4},
-                         Case{0x0303, "ECDHE-RSA-AES128-SHA256", "TLS 1.2 AES-128-CBC-SHA256", 4}}) {
+                         Case{0x0303, "ECDHE-RSA-AES128-SHA256", "TLS 1.2 AES-128-CBC-SHA256", 4},
+                         Case{0x0303, "AES128-SHA", "TLS 1.2 AES-128-CBC-SHA1", 2},
+                         Case{0x0302, "AES128-SHA:@SECLEVEL=0", "TLS 1.1 AES-128-CBC-SHA1", 2},
+                         Case{0x0301, "AES128-SHA:@SECLEVEL=0", "TLS 1.0 AES-128-CBC-SHA1", 2}}) {
         const auto f = measure(c.version, c.cipher, std::max<std::size_t>(1, mb / c.share));
         std::printf("%-28s %8.1f MB/s per CPU second (%.1f MB/s wall clock; %zu MB of application data, "
                     "%zu payloads, one thread)\n",

@@ -13,6 +13,8 @@
 #include "capture/packet_processor.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/rsa_key_files.hpp"
+#include "decoder/tls_keylog.hpp"
 
 namespace cli {
 
@@ -28,6 +30,7 @@ struct LiveCommandOptions {
     double duration_s = 0;
     std::uint64_t count = 0;
     bool promiscuous = false;
+    std::vector<std::string> rsa_keys;
     OutputOptions output;
 };
 
@@ -52,10 +55,12 @@ int run_live(const LiveCommandOptions& options) {
     live.interface = options.interface;
     for (const auto& word : options.bpf) live.bpf += (live.bpf.empty() ? "" : " ") + word;
     live.promiscuous = options.promiscuous;
+    decoder::KeyLog keys;
+    if (!load_rsa_keys(options.rsa_keys, keys)) return kExitUsage;
     capture::LiveCapture source(live);  // throws InputError: exit code 2 with the message
 
     Pipeline pipeline(options.output);
-    capture::ConnectionFlowFactory flows(pipeline.bus());
+    capture::ConnectionFlowFactory flows(pipeline.bus(), keys.empty() ? nullptr : &keys);
     capture::PacketProcessor processor(pipeline.bus(), flows);
     capture::LiveLimits limits;
     if (options.duration_s > 0)
@@ -73,6 +78,7 @@ int run_live(const LiveCommandOptions& options) {
 
     processor.finish(std::max(result.last_ts, wall_clock_now()));
     const int rc = pipeline.finish();
+    if (!keys.empty()) report_unmatched_rsa_keys(keys);
     std::cerr << "siptap: " << result.packets << " packets captured on " << live.interface << ", "
               << processor.flow_stats().connections << " flows";
     if (result.dropped_by_kernel) std::cerr << ", " << result.dropped_by_kernel << " dropped by the kernel";
@@ -95,6 +101,7 @@ Runner add_live_command(CLI::App& app) {
     live->add_option("--duration", options->duration_s, "Stop after this many seconds")->check(CLI::PositiveNumber);
     live->add_option("--count", options->count, "Stop after this many packets")->check(CLI::PositiveNumber);
     live->add_flag("--promisc", options->promiscuous, "Put the interface in promiscuous mode");
+    add_rsa_key_option(*live, options->rsa_keys);
     add_output_options(*live, options->output);
     return [options] { return run_live(*options); };
 }

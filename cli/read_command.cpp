@@ -1,16 +1,20 @@
 // `siptap read FILE...`: replays pcap/pcapng captures through the decoder and the sinks.
 #include <algorithm>
+#include <array>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "capture/connection_flow.hpp"
+#include "capture/netmon_reader.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
 #include "capture/pcapng_secrets.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/rsa_key_files.hpp"
 #include "decoder/tls_keylog.hpp"
 
 namespace cli {
@@ -20,6 +24,7 @@ namespace {
 struct ReadOptions {
     std::vector<std::string> files;
     std::string keylog;
+    std::vector<std::string> rsa_keys;
     OutputOptions output;
 };
 
@@ -41,8 +46,9 @@ bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
         sources.push_back(file + " (embedded)");
     }
     for (const auto& p : problems) std::cerr << "siptap: " << p << '\n';
-    used = !sources.empty();
-    if (used) {
+    ok &= load_rsa_keys(options.rsa_keys, keys);
+    used = !sources.empty() || !keys.rsa_keys().empty();
+    if (!sources.empty()) {
         std::string list;
         for (const auto& s : sources) list += (list.empty() ? "" : ", ") + s;
         std::cerr << "siptap: keys from " << list << ": " << keys.summary() << '\n';
@@ -77,14 +83,33 @@ private:
     std::uint64_t offset_ = 0, last_ = 0;
 };
 
+// Network Monitor files are recognised by their first bytes, whatever their name.
+std::string first_bytes(const std::string& file) {
+    std::array<char, 4> magic{};
+    std::ifstream(file, std::ios::binary).read(magic.data(), magic.size());
+    return {magic.data(), magic.size()};
+}
+
+capture::ReadResult read_frames(const std::string& file, capture::PacketHandler& handler) {
+    const std::string magic = first_bytes(file);
+    if (magic == "RTSS")
+        throw capture::InputError(file + ": cannot read capture: Network Monitor 1.x format; save it again in "
+                                         "Network Monitor 3.4, or convert it with editcap -F pcapng");
+    if (!capture::is_netmon(std::as_bytes(std::span(magic)))) return capture::PcapFileReader(file).read_all(handler);
+    auto result = capture::NetmonFileReader(file).read_all(handler);
+    if (result.skipped)
+        std::cerr << "siptap: " << file << ": " << result.skipped
+                  << " Network Monitor frames of other media (not Ethernet or IP) skipped\n";
+    return result;
+}
+
 // Reads one file to its end; returns false when the file could not be read completely.
 bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flows, capture::Stats& total) {
     bool complete = true;
     capture::PacketProcessor processor(bus, flows);
     try {
-        capture::PcapFileReader reader(file);
         ProgressHandler progress(processor, file, std::cerr, ProgressHandler::stderr_is_terminal());
-        const auto result = reader.read_all(progress);
+        const auto result = read_frames(file, progress);
         progress.done();
         if (result.error) {
             std::cerr << "siptap: " << *result.error << '\n';
@@ -114,6 +139,7 @@ int run_read(const ReadOptions& options) {
         flows.next_file();
     }
     const int rc = pipeline.finish();
+    report_unmatched_rsa_keys(keys);
     std::cerr << "siptap: " << options.files.size() << " file" << (options.files.size() == 1 ? "" : "s") << ", "
               << total.packets << " packets, " << total.bad_packets << " bad\n";
     return input_error ? kExitUsage : rc;
@@ -125,10 +151,12 @@ Runner add_read_command(CLI::App& app) {
     auto options = std::make_shared<ReadOptions>();
     auto* read = app.add_subcommand("read", "Replay pcap/pcapng captures: SIP over UDP/TCP, TLS handshakes, "
                                             "certificates, teardowns and findings");
-    read->add_option("FILE", options->files, "pcap or pcapng files, read in order")->required();
+    read->add_option("FILE", options->files,
+                     "pcap, pcapng or Network Monitor (.cap) files, read in order")->required();
     read->add_option("--keylog", options->keylog,
-                     "NSS key log (SSLKEYLOGFILE) to decrypt TLS 1.2/1.3; keys embedded in a pcapng "
+                     "NSS key log (SSLKEYLOGFILE) to decrypt TLS 1.0-1.3; keys embedded in a pcapng "
                      "(editcap --inject-secrets) are used without it");
+    add_rsa_key_option(*read, options->rsa_keys);
     add_output_options(*read, options->output);
     return [options] { return run_read(*options); };
 }

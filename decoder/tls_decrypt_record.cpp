@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/provider.h>
 
 #include <algorithm>
 #include <array>
@@ -18,44 +19,9 @@ namespace decoder::tls {
 namespace {
 
 using K = CipherKind;
-constexpr std::size_t kTag = 16, kExplicitNonce = 8, kBlock = 16, kNonce = 12;
+constexpr std::size_t kTag = 16, kExplicitNonce = 8, kNonce = 12, kMaxBlock = 16;
 constexpr std::size_t kMaxPlain = (1u << 14) + 256;  // TLS 1.3 inner plaintext limit (+ type, padding)
 
-constexpr auto kSuites = std::to_array<SuiteInfo>({
-    // TLS 1.3
-    {0x1301, K::Gcm, "AES-128-GCM", 16, nullptr, "SHA256", true},
-    {0x1302, K::Gcm, "AES-256-GCM", 32, nullptr, "SHA384", true},
-    {0x1303, K::ChaCha20Poly1305, "ChaCha20-Poly1305", 32, nullptr, "SHA256", true},
-    // TLS 1.2 AEAD (RSA, DHE, ECDHE key exchange: the key log makes them all alike)
-    {0x009c, K::Gcm, "AES-128-GCM", 16, nullptr, "SHA256"},
-    {0x009d, K::Gcm, "AES-256-GCM", 32, nullptr, "SHA384"},
-    {0x009e, K::Gcm, "AES-128-GCM", 16, nullptr, "SHA256"},
-    {0x009f, K::Gcm, "AES-256-GCM", 32, nullptr, "SHA384"},
-    {0xc02b, K::Gcm, "AES-128-GCM", 16, nullptr, "SHA256"},
-    {0xc02c, K::Gcm, "AES-256-GCM", 32, nullptr, "SHA384"},
-    {0xc02f, K::Gcm, "AES-128-GCM", 16, nullptr, "SHA256"},
-    {0xc030, K::Gcm, "AES-256-GCM", 32, nullptr, "SHA384"},
-    {0xcca8, K::ChaCha20Poly1305, "ChaCha20-Poly1305", 32, nullptr, "SHA256"},
-    {0xcca9, K::ChaCha20Poly1305, "ChaCha20-Poly1305", 32, nullptr, "SHA256"},
-    {0xccaa, K::ChaCha20Poly1305, "ChaCha20-Poly1305", 32, nullptr, "SHA256"},
-    // TLS 1.2 CBC
-    {0x002f, K::Cbc, "AES-128-CBC", 16, "SHA1", "SHA256"},
-    {0x0035, K::Cbc, "AES-256-CBC", 32, "SHA1", "SHA256"},
-    {0x0033, K::Cbc, "AES-128-CBC", 16, "SHA1", "SHA256"},
-    {0x0039, K::Cbc, "AES-256-CBC", 32, "SHA1", "SHA256"},
-    {0xc009, K::Cbc, "AES-128-CBC", 16, "SHA1", "SHA256"},
-    {0xc00a, K::Cbc, "AES-256-CBC", 32, "SHA1", "SHA256"},
-    {0xc013, K::Cbc, "AES-128-CBC", 16, "SHA1", "SHA256"},
-    {0xc014, K::Cbc, "AES-256-CBC", 32, "SHA1", "SHA256"},
-    {0x003c, K::Cbc, "AES-128-CBC", 16, "SHA256", "SHA256"},
-    {0x003d, K::Cbc, "AES-256-CBC", 32, "SHA256", "SHA256"},
-    {0x0067, K::Cbc, "AES-128-CBC", 16, "SHA256", "SHA256"},
-    {0x006b, K::Cbc, "AES-256-CBC", 32, "SHA256", "SHA256"},
-    {0xc023, K::Cbc, "AES-128-CBC", 16, "SHA256", "SHA256"},
-    {0xc024, K::Cbc, "AES-256-CBC", 32, "SHA384", "SHA384"},
-    {0xc027, K::Cbc, "AES-128-CBC", 16, "SHA256", "SHA256"},
-    {0xc028, K::Cbc, "AES-256-CBC", 32, "SHA384", "SHA384"},
-});
 
 const unsigned char* u8(std::span<const std::byte> s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -75,6 +41,22 @@ std::array<unsigned char, 13> header12(std::uint64_t seq, std::uint8_t type, std
     return h;
 }
 
+// RC4 lives only in OpenSSL's legacy provider. It is loaded into a library context of its
+// own, so the rest of the process (the relay's TLS) never sees legacy algorithms. Null when
+// the provider is not installed.
+OSSL_LIB_CTX* legacy_context() {
+    static OSSL_LIB_CTX* ctx = [] {
+        OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
+        if (c && (!OSSL_PROVIDER_load(c, "legacy") || !OSSL_PROVIDER_load(c, "default"))) {
+            ERR_clear_error();
+            OSSL_LIB_CTX_free(c);
+            c = nullptr;
+        }
+        return c;
+    }();
+    return ctx;
+}
+
 std::string openssl_error(const char* what) {
     std::string text = what;
     if (unsigned long e = ERR_get_error()) {
@@ -88,30 +70,15 @@ std::string openssl_error(const char* what) {
 
 }  // namespace
 
-std::size_t SuiteInfo::mac_length() const {
-    if (!mac) return 0;
-    return std::string_view(mac) == "SHA1" ? 20 : std::string_view(mac) == "SHA256" ? 32 : 48;
-}
-
-std::size_t SuiteInfo::fixed_iv_length() const {
-    if (tls13 || kind == K::ChaCha20Poly1305) return kNonce;
-    return kind == K::Gcm ? 4 : kBlock;
-}
-
-const SuiteInfo* find_suite(std::uint16_t code) noexcept {
-    for (const auto& s : kSuites)
-        if (s.code == code) return &s;
-    return nullptr;
-}
-
 struct RecordCipher::Impl {
     const SuiteInfo* suite = nullptr;
     EVP_CIPHER* cipher = nullptr;
     EVP_CIPHER_CTX* ctx = nullptr;
     EVP_MAC* mac = nullptr;
     EVP_MAC_CTX* mac_ctx = nullptr;
-    std::array<unsigned char, kNonce> iv{};
+    std::array<unsigned char, kMaxBlock> iv{};  // TLS 1.0 CBC: the next record's IV
     bool encrypt_then_mac = false;
+    bool implicit_iv = false;  // TLS 1.0 CBC
     std::vector<std::byte> secret;  // TLS 1.3: the current traffic secret
     std::vector<unsigned char> buf;
 
@@ -123,6 +90,15 @@ struct RecordCipher::Impl {
     }
 
     bool set_key(std::span<const std::byte> key, std::string& error) {
+        if (!cipher && suite->kind == CipherKind::Stream) {
+            OSSL_LIB_CTX* legacy = legacy_context();
+            cipher = legacy ? EVP_CIPHER_fetch(legacy, suite->cipher, nullptr) : nullptr;
+            if (!cipher) {
+                error = std::string(suite->cipher) + " needs OpenSSL's legacy provider, which is not available";
+                ERR_clear_error();
+                return false;
+            }
+        }
         if (!cipher) cipher = EVP_CIPHER_fetch(nullptr, suite->cipher, nullptr);
         if (!ctx) ctx = EVP_CIPHER_CTX_new();
         if (!cipher || !ctx || key.size() != suite->key_length ||
@@ -162,7 +138,7 @@ struct RecordCipher::Impl {
     // AEAD decryption of ct||tag with nonce and aad into buf.
     bool aead(const unsigned char* nonce, const unsigned char* aad, std::size_t aad_len, const unsigned char* ct,
               std::size_t ct_len, const unsigned char* tag) {
-        buf.resize(ct_len + kBlock);
+        buf.resize(ct_len + kMaxBlock);
         int n = 0, m = 0;
         unsigned char tag_copy[kTag];
         std::memcpy(tag_copy, tag, kTag);
@@ -206,14 +182,15 @@ RecordCipher::~RecordCipher() = default;
 std::unique_ptr<RecordCipher> RecordCipher::tls12(const SuiteInfo& suite, std::span<const std::byte> key,
                                                   std::span<const std::byte> fixed_iv,
                                                   std::span<const std::byte> mac_key, bool encrypt_then_mac,
-                                                  std::string& error) noexcept {
+                                                  std::string& error, std::uint16_t version) noexcept {
     try {
         auto impl = std::make_unique<Impl>();
         impl->suite = &suite;
-        impl->encrypt_then_mac = encrypt_then_mac;
-        std::memcpy(impl->iv.data(), fixed_iv.data(), std::min(fixed_iv.size(), kNonce));
+        impl->encrypt_then_mac = encrypt_then_mac && suite.kind == K::Cbc;
+        impl->implicit_iv = suite.kind == K::Cbc && version < 0x0302;
+        std::memcpy(impl->iv.data(), fixed_iv.data(), std::min(fixed_iv.size(), impl->iv.size()));
         if (!impl->set_key(key, error)) return nullptr;
-        if (suite.kind == K::Cbc && !impl->set_mac_key(mac_key, error)) return nullptr;
+        if ((suite.kind == K::Cbc || suite.kind == K::Stream) && !impl->set_mac_key(mac_key, error)) return nullptr;
         return std::unique_ptr<RecordCipher>(new RecordCipher(std::move(impl)));
     } catch (const std::exception& e) {
         error = e.what();
@@ -259,6 +236,7 @@ bool RecordCipher::open(std::uint8_t& type, std::uint16_t version, std::span<con
     try {
         if (impl_->suite->tls13) ok = open_aead13(type, fragment);
         else if (impl_->suite->kind == K::Cbc) ok = open_cbc12(type, version, fragment);
+        else if (impl_->suite->kind == K::Stream) ok = open_stream(type, version, fragment);
         else ok = open_aead12(type, version, fragment);
     } catch (...) {
         ok = false;
@@ -305,26 +283,29 @@ bool RecordCipher::open_aead13(std::uint8_t& type, std::span<const std::byte> f)
 }
 
 bool RecordCipher::open_cbc12(std::uint8_t type, std::uint16_t version, std::span<const std::byte> f) {
-    const std::size_t mac_len = impl_->suite->mac_length();
+    const std::size_t mac_len = impl_->suite->mac_length(), block = impl_->suite->block_size();
+    const std::size_t iv_len = impl_->implicit_iv ? 0 : block;  // TLS 1.1+: IV first in the record
     const unsigned char* p = u8(f);
     std::size_t n = f.size();
-    if (impl_->encrypt_then_mac) {  // IV || ciphertext || MAC(header || IV || ciphertext)
-        if (n < kBlock * 2 + mac_len) return false;
+    if (impl_->encrypt_then_mac) {  // [IV] || ciphertext || MAC(header || [IV] || ciphertext)
+        if (n < iv_len + block + mac_len) return false;
         n -= mac_len;
         if (!impl_->mac_matches(header12(seq_, type, version, n), p, n, p + n)) return false;
     }
-    if (n < kBlock * 2 || (n - kBlock) % kBlock) return false;
+    if (n < iv_len + block || (n - iv_len) % block) return false;
+    const unsigned char* iv = impl_->implicit_iv ? impl_->iv.data() : p;
     auto& buf = impl_->buf;
-    buf.resize(n);  // ciphertext bytes plus one block of slack
+    buf.resize(n + block);  // ciphertext bytes plus one block of slack
     int len = 0, fin = 0;
-    const bool ok = EVP_DecryptInit_ex2(impl_->ctx, nullptr, nullptr, p, nullptr) > 0 &&
+    const bool ok = EVP_DecryptInit_ex2(impl_->ctx, nullptr, nullptr, iv, nullptr) > 0 &&
                     EVP_CIPHER_CTX_set_padding(impl_->ctx, 0) > 0 &&
-                    EVP_DecryptUpdate(impl_->ctx, buf.data(), &len, p + kBlock, static_cast<int>(n - kBlock)) > 0 &&
+                    EVP_DecryptUpdate(impl_->ctx, buf.data(), &len, p + iv_len, static_cast<int>(n - iv_len)) > 0 &&
                     EVP_DecryptFinal_ex(impl_->ctx, buf.data() + len, &fin) > 0;
     if (!ok) {
         ERR_clear_error();
         return false;
     }
+    if (impl_->implicit_iv) std::memcpy(impl_->iv.data(), p + n - block, block);
     buf.resize(static_cast<std::size_t>(len + fin));
     const std::size_t pad = buf.back();
     if (buf.size() < pad + 1 + (impl_->encrypt_then_mac ? 0 : mac_len)) return false;
@@ -336,6 +317,26 @@ bool RecordCipher::open_cbc12(std::uint8_t type, std::uint16_t version, std::spa
         if (!impl_->mac_matches(header12(seq_, type, version, content), buf.data(), content, buf.data() + content))
             return false;
     }
+    buf.resize(content);
+    return true;
+}
+
+// RC4: one keystream per direction across all records (the context is never re-initialised);
+// the MAC follows the content.
+bool RecordCipher::open_stream(std::uint8_t type, std::uint16_t version, std::span<const std::byte> f) {
+    const std::size_t mac_len = impl_->suite->mac_length();
+    if (f.size() < mac_len) return false;
+    auto& buf = impl_->buf;
+    buf.resize(f.size());
+    int len = 0;
+    if (EVP_DecryptUpdate(impl_->ctx, buf.data(), &len, u8(f), static_cast<int>(f.size())) <= 0 ||
+        static_cast<std::size_t>(len) != f.size()) {
+        ERR_clear_error();
+        return false;
+    }
+    const std::size_t content = f.size() - mac_len;
+    if (!impl_->mac_matches(header12(seq_, type, version, content), buf.data(), content, buf.data() + content))
+        return false;
     buf.resize(content);
     return true;
 }

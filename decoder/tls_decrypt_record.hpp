@@ -1,8 +1,11 @@
 // Record protection for one direction of a TLS session, through OpenSSL 3 EVP only: AEAD
-// (AES-128/256-GCM, ChaCha20-Poly1305) for TLS 1.2 and 1.3, and AES-CBC with HMAC
-// (SHA-1/256/384; MAC-then-encrypt, or encrypt-then-MAC per RFC 7366) for TLS 1.2. Holds the
-// sequence number; every record that fails to authenticate is refused (its bytes are never
-// returned as plaintext).
+// (AES-128/256-GCM, ChaCha20-Poly1305) for TLS 1.2 and 1.3; AES-CBC and 3DES-CBC with HMAC
+// (MD5/SHA-1/256/384; MAC-then-encrypt, or encrypt-then-MAC per RFC 7366) for TLS 1.0 to 1.2;
+// RC4 with HMAC where OpenSSL's legacy provider has it. TLS 1.0 CBC has no IV in the record:
+// each record's IV is the last ciphertext block of the previous one (the first is from the key
+// block); TLS 1.1 and 1.2 send an explicit IV first in every record. Holds the sequence
+// number; every record that fails to authenticate is refused (its bytes are never returned as
+// plaintext).
 #pragma once
 
 #include <cstddef>
@@ -13,34 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "decoder/tls_suites.hpp"
+
 namespace decoder::tls {
-
-enum class CipherKind { Gcm, ChaCha20Poly1305, Cbc };
-
-// What decryption needs to know about a cipher suite.
-struct SuiteInfo {
-    std::uint16_t code = 0;
-    CipherKind kind = CipherKind::Gcm;
-    const char* cipher = "";   // EVP name: "AES-128-GCM", "ChaCha20-Poly1305", "AES-256-CBC"
-    std::size_t key_length = 0;
-    const char* mac = nullptr; // CBC: HMAC digest ("SHA1", "SHA256", "SHA384")
-    const char* prf = "SHA256";// TLS 1.2 PRF digest / TLS 1.3 HKDF hash
-    bool tls13 = false;
-
-    std::size_t mac_length() const;
-    std::size_t fixed_iv_length() const;  // key block IV bytes (TLS 1.2) / nonce (TLS 1.3)
-};
-
-// The suite, or nullptr when decryption does not support it.
-const SuiteInfo* find_suite(std::uint16_t code) noexcept;
 
 class RecordCipher {
 public:
-    // TLS 1.2 keys from the key block. Null (with `error`) when OpenSSL refuses the key.
+    // TLS 1.0-1.2 keys from the key block; `version` is the negotiated one (0x0301 selects the
+    // implicit CBC IV). Null (with `error`) when OpenSSL refuses the key or lacks the cipher.
     static std::unique_ptr<RecordCipher> tls12(const SuiteInfo& suite, std::span<const std::byte> key,
                                                std::span<const std::byte> fixed_iv,
                                                std::span<const std::byte> mac_key, bool encrypt_then_mac,
-                                               std::string& error) noexcept;
+                                               std::string& error, std::uint16_t version = 0x0303) noexcept;
     // TLS 1.3 keys from a traffic secret (key and iv by HKDF-Expand-Label).
     static std::unique_ptr<RecordCipher> tls13(const SuiteInfo& suite, std::span<const std::byte> secret,
                                                std::string& error) noexcept;
@@ -65,6 +52,7 @@ private:
     explicit RecordCipher(std::unique_ptr<Impl> impl);
     bool open_aead12(std::uint8_t type, std::uint16_t version, std::span<const std::byte> f);
     bool open_cbc12(std::uint8_t type, std::uint16_t version, std::span<const std::byte> f);
+    bool open_stream(std::uint8_t type, std::uint16_t version, std::span<const std::byte> f);
     bool open_aead13(std::uint8_t& type, std::span<const std::byte> f);
 
     std::unique_ptr<Impl> impl_;

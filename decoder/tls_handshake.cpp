@@ -16,6 +16,7 @@ enum Extension : std::uint16_t {
     ext_alpn = 16,
     ext_encrypt_then_mac = 22,
     ext_extended_master_secret = 23,
+    ext_session_ticket = 35,
     ext_supported_versions = 43,
     ext_certificate_authorities = 47,
 };
@@ -167,6 +168,24 @@ ParseResult<TlsMessage> decode_client_hello(Bytes body) noexcept {
     return complete(std::move(m), body.size());
 }
 
+std::optional<ClientHelloKeys> client_hello_keys(Bytes body) noexcept {
+    ClientHelloKeys keys;
+    ByteReader r(body);
+    std::uint16_t legacy = 0;
+    Bytes suites, compression, extensions;
+    if (!r.u16(legacy) || !r.bytes(32, keys.random) || !r.vec8(keys.session_id) || !r.vec16(suites) ||
+        !r.vec8(compression))
+        return std::nullopt;
+    if (r.empty()) return keys;
+    if (!r.vec16(extensions)) return std::nullopt;
+    const bool ok = for_each_extension(extensions, [&](std::uint16_t type, Bytes data) {
+        if (type == ext_session_ticket) keys.ticket = data;
+        return true;
+    });
+    if (!ok) return std::nullopt;
+    return keys;
+}
+
 ParseResult<ServerHello> decode_server_hello(Bytes body) noexcept {
     using T = ServerHello;
     static constexpr const char* what = "server_hello";
@@ -195,6 +214,7 @@ ParseResult<ServerHello> decode_server_hello(Bytes body) noexcept {
         if (!ok) return malformed<T>(what, "extension");
     }
     hello.random = random;
+    hello.session_id = session;
     hello.cipher_code = cipher;
     hello.message.type = hello.hello_retry ? "hello_retry_request" : "server_hello";
     hello.message.version = version_name(hello.version);

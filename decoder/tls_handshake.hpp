@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "decoder/events.hpp"
@@ -15,11 +16,19 @@ namespace decoder::tls {
 // (comma-joined), supported_versions, signature_algorithms, ciphers (GREASE values left out).
 ParseResult<TlsMessage> decode_client_hello(Bytes body) noexcept;
 
+// What decryption and resumption need from a ClientHello: its random, the session id and the
+// session ticket (RFC 5077) it offers; views into the body. Nothing when malformed.
+struct ClientHelloKeys {
+    Bytes random, session_id, ticket;
+};
+std::optional<ClientHelloKeys> client_hello_keys(Bytes body) noexcept;
+
 struct ServerHello {
     TlsMessage message;            // server_hello or hello_retry_request; version, cipher, alpn
     std::uint16_t version = 0;     // negotiated: supported_versions extension, else legacy
     bool hello_retry = false;      // TLS 1.3 HelloRetryRequest (special random)
     Bytes random;                  // view into the body (for decryption with a key log)
+    Bytes session_id;              // view into the body; equal to the ClientHello's: resumed
     std::uint16_t cipher_code = 0;
     bool encrypt_then_mac = false;        // RFC 7366 extension echoed
     bool extended_master_secret = false;  // RFC 7627 extension echoed

@@ -60,7 +60,7 @@ bool is_label(std::string_view s) {
     return true;
 }
 
-std::string key_of(const SecretBytes& random) {
+std::string key_of(std::span<const std::byte> random) {
     return std::string(reinterpret_cast<const char*>(random.data()), random.size());
 }
 
@@ -182,5 +182,33 @@ std::string KeyLog::summary() const {
             << " ignored (not traffic secrets)";
     return out.str();
 }
+
+namespace {
+
+// Bounded like the key log itself: a capture full of sessions cannot grow it without end.
+void put(std::unordered_map<std::string, SecretBytes>& map, std::span<const std::byte> id, const SecretBytes& master) {
+    if (id.empty() || master.empty() || map.size() >= kMaxSessions) return;
+    map[key_of(id)] = master;
+}
+
+const SecretBytes* get(const std::unordered_map<std::string, SecretBytes>& map, std::span<const std::byte> id) {
+    if (id.empty()) return nullptr;
+    auto it = map.find(key_of(id));
+    return it == map.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+void KeyLog::remember_session(std::span<const std::byte> id, const SecretBytes& master) const {
+    put(by_session_id_, id, master);
+}
+
+void KeyLog::remember_ticket(std::span<const std::byte> ticket, const SecretBytes& master) const {
+    put(by_ticket_, ticket, master);
+}
+
+const SecretBytes* KeyLog::resumed_session(std::span<const std::byte> id) const { return get(by_session_id_, id); }
+
+const SecretBytes* KeyLog::resumed_ticket(std::span<const std::byte> ticket) const { return get(by_ticket_, ticket); }
 
 }  // namespace decoder

@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "decoder/tls_rsa_keys.hpp"
+
 namespace decoder {
 
 inline constexpr std::size_t kMaxKeyLogBytes = 64u << 20;  // 64 MiB of text per source
@@ -49,13 +51,28 @@ public:
     // The secrets for a ClientHello.random, or null.
     const SessionSecrets* find(std::span<const std::byte> client_random) const;
 
-    bool empty() const { return sessions_.empty(); }
+    bool empty() const { return sessions_.empty() && rsa_.empty(); }
     std::size_t sessions() const { return sessions_.size(); }
     // "2 sessions (1 TLS 1.2 master secret, 1 TLS 1.3 with 4 traffic secrets), 1 line ignored"
     std::string summary() const;
 
+    // Server RSA private keys (--rsa-key) for sessions with RSA key exchange.
+    RsaKeys& rsa_keys() { return rsa_; }
+    const RsaKeys& rsa_keys() const { return rsa_; }
+
+    // Master secrets learnt while decoding (from a server key or the key log), by session id
+    // and by session ticket, so a session resumed later in the capture (abbreviated
+    // handshake: no key exchange to decrypt) is decrypted too. This cache is the only state
+    // that changes while decoding; one decoding thread uses a KeyLog at a time.
+    void remember_session(std::span<const std::byte> id, const SecretBytes& master) const;
+    void remember_ticket(std::span<const std::byte> ticket, const SecretBytes& master) const;
+    const SecretBytes* resumed_session(std::span<const std::byte> id) const;
+    const SecretBytes* resumed_ticket(std::span<const std::byte> ticket) const;
+
 private:
     std::unordered_map<std::string, SessionSecrets> sessions_;  // key: the 32 raw random bytes
+    RsaKeys rsa_;
+    mutable std::unordered_map<std::string, SecretBytes> by_session_id_, by_ticket_;
     std::size_t master_secrets_ = 0, tls13_secrets_ = 0, ignored_lines_ = 0;
 };
 

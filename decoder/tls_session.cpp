@@ -28,6 +28,7 @@
 #include "decoder/tls_handshake.hpp"
 #include "decoder/tls_names.hpp"
 #include "decoder/tls_records.hpp"
+#include "decoder/tls_sslv2.hpp"
 #include "decoder/x509_summary.hpp"
 
 namespace decoder {
@@ -36,6 +37,7 @@ using namespace tls;
 
 bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept {
     if (first_bytes.size() < 3) return false;
+    if (starts_like_sslv2_hello(first_bytes)) return true;
     return std::to_integer<unsigned>(first_bytes[0]) == handshake &&
            std::to_integer<unsigned>(first_bytes[1]) == 3 &&
            std::to_integer<unsigned>(first_bytes[2]) <= 4;
@@ -47,6 +49,8 @@ struct DirState {
     FrameReader<Record> records{parse_record, record_missing};
     FrameReader<HandshakeMessage> handshakes{parse_handshake, handshake_missing};
     bool stopped = false;
+    bool opening_checked = false;       // client: SSLv2-compatible ClientHello or not, decided
+    std::vector<std::byte> sslv2;       // client: an SSLv2-compatible ClientHello arriving in pieces
     bool sealed = false;                // its records are encrypted from here on
     bool ccs = false;                   // sent ChangeCipherSpec
     bool encrypted_handshake = false;   // sent a handshake record after it (the Finished)
@@ -101,6 +105,7 @@ struct TlsSession::Impl {
     }
 
     void feed(Dir dir, Bytes data, std::vector<Payload>& out);
+    bool sslv2_opening(Bytes& data, std::vector<Payload>& out);
     void on_record(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_alert(Dir dir, const Record& record, std::vector<Payload>& out);
     void on_handshake_record(Dir dir, const Record& record, std::vector<Payload>& out);
@@ -122,12 +127,41 @@ struct TlsSession::Impl {
 
 void TlsSession::Impl::feed(Dir dir, Bytes data, std::vector<Payload>& out) {
     DirState& st = at(dir);
+    if (dir == Dir::ClientToServer && !st.opening_checked && !st.stopped && !data.empty() &&
+        !sslv2_opening(data, out))
+        return;
     while (!st.stopped && !data.empty()) {
         auto r = st.records.next(data);
         if (r.status == ParseStatus::Incomplete) return;
         if (r.status == ParseStatus::Error) return fail(dir, r.error, out);
         on_record(dir, r.value, out);
     }
+}
+
+// The client's first bytes: an SSLv2-compatible ClientHello (high bit set) is decoded here, the
+// rest goes on to the record layer. False while it is incomplete, or malformed.
+bool TlsSession::Impl::sslv2_opening(Bytes& data, std::vector<Payload>& out) {
+    DirState& st = dirs[0];
+    if (st.sslv2.empty() && !(std::to_integer<unsigned>(data[0]) & 0x80)) {
+        st.opening_checked = true;
+        return true;
+    }
+    for (std::size_t need; !data.empty() && st.sslv2.size() < (need = sslv2_record_size(st.sslv2));) {
+        const std::size_t n = std::min(need - st.sslv2.size(), data.size());
+        st.sslv2.insert(st.sslv2.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+        data = data.subspan(n);
+    }
+    auto r = parse_sslv2_client_hello(st.sslv2);
+    if (r.status == ParseStatus::Incomplete) return false;
+    st.opening_checked = true;
+    if (r.status == ParseStatus::Error) {
+        fail(Dir::ClientToServer, r.error, out);
+        return false;
+    }
+    if (decrypt) decrypt->on_sslv2_client_hello(r.value.random, r.value.hello_bytes);
+    out.emplace_back(std::move(r.value.message));
+    std::vector<std::byte>().swap(st.sslv2);
+    return true;
 }
 
 void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payload>& out) {
@@ -268,11 +302,12 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
     const char* name = handshake_type_name(msg.type);
     if (!name) return fail(dir, "unknown handshake message type " + std::to_string(msg.type), out);
     const std::uint16_t version = negotiated ? negotiated : record_version;
+    if (decrypt) decrypt->on_handshake(msg.type, msg.body);
     switch (msg.type) {
     case 1: {  // client_hello
         auto r = decode_client_hello(msg.body);
         if (!accept(dir, r, out)) return;
-        if (decrypt) decrypt->on_client_hello(msg.body.subspan(2, 32));  // after legacy_version
+        if (decrypt) decrypt->on_client_hello(msg.body);
         out.emplace_back(std::move(r.value));
         return;
     }
@@ -297,6 +332,8 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
         m.type = name;
         m.version = version_name(version);
         out.emplace_back(std::move(m));
+        if (decrypt && !tls13 && msg.type == 16) decrypt_notice(decrypt->on_client_key_exchange(msg.body), out);
+        if (decrypt && !tls13 && msg.type == 4) decrypt->on_new_session_ticket(msg.body);
         return after_decrypted_handshake(dir, msg.type, out);
     }
     }
@@ -312,9 +349,7 @@ void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>
         if (tls13) dirs[0].sealed = dirs[1].sealed = true;
     }
     out.emplace_back(std::move(r.value.message));
-    if (decrypt && !r.value.hello_retry)
-        decrypt_notice(decrypt->on_server_hello(r.value.random, negotiated, r.value.cipher_code,
-                                                r.value.encrypt_then_mac), out);
+    if (decrypt && !r.value.hello_retry) decrypt_notice(decrypt->on_server_hello(r.value), out);
 }
 
 void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version,
@@ -327,6 +362,8 @@ void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version
     m.certificate_count = static_cast<int>(r.value.size());
     out.emplace_back(std::move(m));
     const Side side = sender_side(dir);
+    if (decrypt && side == Side::Server && !r.value.empty())
+        decrypt_notice(decrypt->on_server_certificate(r.value[0]), out);
     for (std::size_t i = 0; i < r.value.size(); ++i) {
         std::string error;
         if (auto cert = summarize_certificate(r.value[i], side, static_cast<int>(i), &error)) {

@@ -14,8 +14,9 @@
 
 namespace decoder {
 
-// True when the bytes start like a TLS record carrying a handshake (0x16 0x03 0x00..0x04).
-// Needs at least 3 bytes; false when fewer.
+// True when the bytes start like a TLS record carrying a handshake (0x16 0x03 0x00..0x04), or
+// like an SSLv2-compatible ClientHello offering TLS (tls_sslv2.hpp). Needs at least 3 bytes;
+// false when fewer.
 bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept;
 
 class KeyLog;

@@ -3,6 +3,7 @@
 # loopback: Exchange-UM-like client on 127.0.0.2, Lync-like server on 127.0.0.3:5061.
 #
 #   bash pcaps/make_tls_pcaps.sh            (as root, or with dumpcap allowed to capture on lo)
+#   bash pcaps/make_tls_pcaps.sh NAME...    only these scenarios, with the committed PKI
 #
 # 1. builds a throwaway PKI with the openssl CLI into pcaps/tls-pki/ (Contoso root CA, Contoso
 #    issuing CA, an unrelated Fabrikam root, Lync and UM leaf certificates);
@@ -30,6 +31,11 @@ SCENARIOS=(
   tls13-wildcard-incident
   tls12-chacha-good
   tls12-cbc-good
+  tls10-rsa-aes128-sha
+  tls11-rsa-aes256-sha
+  tls11-ecdhe-aes256-sha
+  tls12-rsa-resumed
+  tls12-rsa-ticket-resumed
 )
 
 die() { echo "make_tls_pcaps.sh: $*" >&2; exit 1; }
@@ -202,7 +208,7 @@ stop_dumpcap() {
 }
 
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary port i
+  local name=$1 raw="$WORK/$1.raw.pcapng" summary filter i
   echo "== $name"
   rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
   dumpcap -q -i lo -f 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' -w "$raw" \
@@ -227,13 +233,34 @@ capture() {
   sleep 1                                         # let the last segments reach the capture
   stop_dumpcap
 
-  port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_port"])' "$summary")
-  # keep only this scenario's connection; tshark writes pcapng
-  tshark -r "$raw" -Y "tcp.port == $port" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
+  filter=$(python3 -c 'import json,sys; print(" || ".join("tcp.port == %d" % p for p in
+                       json.loads(sys.argv[1])["client_ports"]))' "$summary")
+  # keep only this scenario's connections; tshark writes pcapng
+  tshark -r "$raw" -Y "$filter" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
   chmod 0644 "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
 }
 
-make_pki
+# The Lync server's certificate and key as Windows exports them (.pfx with the private key),
+# for `siptap read --rsa-key`: one with OpenSSL 3's default protection (AES-256, PBKDF2) and
+# one with the older RC2/3DES protection of Windows Server 2008 R2-2016 exports. The
+# password is a test password, recorded in pcaps/README.md.
+make_pfx() {
+  local pw=siptap-test
+  [[ -f "$PKI/lync01.pfx" ]] || openssl pkcs12 -export -in "$PKI/lync01.pem" -inkey "$PKI/lync01.key" \
+    -certfile "$PKI/contoso-issuing-ca.pem" -name lync01 -passout "pass:$pw" -out "$PKI/lync01.pfx"
+  [[ -f "$PKI/lync01-legacy.pfx" ]] || openssl pkcs12 -export -legacy -in "$PKI/lync01.pem" \
+    -inkey "$PKI/lync01.key" -certfile "$PKI/contoso-issuing-ca.pem" -name lync01 -passout "pass:$pw" \
+    -out "$PKI/lync01-legacy.pfx"
+  chmod 0600 "$PKI"/*.pfx
+}
+
+if (($#)); then
+  [[ -f "$PKI/lync01.key" ]] || die "no PKI in $PKI: run without arguments first"
+  SCENARIOS=("$@")
+else
+  make_pki
+fi
+make_pfx
 for s in "${SCENARIOS[@]}"; do
   capture "$s"
 done

@@ -60,6 +60,8 @@ MAX_SIP = 64 * 1024
 
 SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19         # OpenSSL 3.x; ssl module has no name for it
 
+TLS10 = (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1)
+TLS11 = (ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1)
 TLS12 = (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_2)
 TLS13 = (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_3)
 
@@ -85,6 +87,27 @@ SCENARIOS = {
     "tls12-cbc-good": dict(
         versions=TLS12, cipher="ECDHE-RSA-AES128-SHA256", um_cert="um-good", requests=1,
         no_etm=True),
+    # What Windows Server 2008 R2 / 2012 (Schannel) negotiate with old peers: TLS 1.0 and 1.1,
+    # RSA key exchange first in their cipher order, no encrypt-then-MAC. OpenSSL 3 allows
+    # TLS < 1.2, SHA-1 signatures and 3DES only at security level 0, on both sides.
+    "tls10-rsa-aes128-sha": dict(
+        versions=TLS10, cipher="AES128-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True),
+    "tls11-rsa-aes256-sha": dict(
+        versions=TLS11, cipher="AES256-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True),
+    "tls11-ecdhe-aes256-sha": dict(
+        versions=TLS11, cipher="ECDHE-RSA-AES256-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True),
+    # TLS 1.2 RSA key exchange, then a second connection that resumes the session by its id
+    # (abbreviated handshake: no certificate, no key exchange), as Schannel clients do.
+    "tls12-rsa-resumed": dict(
+        versions=TLS12, cipher="AES128-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True, connections=2),
+    # The same with a session ticket (RFC 5077) instead of the server's session cache.
+    "tls12-rsa-ticket-resumed": dict(
+        versions=TLS12, cipher="AES128-SHA:@SECLEVEL=0", um_cert="um-good", requests=1,
+        no_etm=True, seclevel0=True, connections=2, tickets=True),
 }
 
 
@@ -129,13 +152,13 @@ class CloseNotify(Exception):
 class TlsConn:
     """OpenSSL via MemoryBIO on a plain socket: we own every byte that is sent."""
 
-    def __init__(self, who, sock, ctx, server_side, server_hostname=None):
+    def __init__(self, who, sock, ctx, server_side, server_hostname=None, session=None):
         self.who = who
         self.sock = sock
         self.inc = ssl.MemoryBIO()
         self.out = ssl.MemoryBIO()
         self.obj = ctx.wrap_bio(self.inc, self.out, server_side=server_side,
-                                server_hostname=server_hostname)
+                                server_hostname=server_hostname, session=session)
         self.local = "%s:%d" % sock.getsockname()[:2]
         self.remote = "%s:%d" % sock.getpeername()[:2]
         self.raw_eof = False
@@ -279,6 +302,28 @@ def token(seed, n):
 
 # ---------------------------------------------------------------- Lync-like server
 
+def ssl_ctx_pointer(ctx):
+    """libssl and the SSL_CTX* held by CPython's PySSLContext (first field after
+    PyObject_HEAD), after checking that the pointer really is this context."""
+    libssl = ctypes.CDLL(ctypes.util.find_library("ssl") or "libssl.so.3")
+    libssl.SSL_CTX_get_options.restype = ctypes.c_uint64
+    libssl.SSL_CTX_get_options.argtypes = [ctypes.c_void_p]
+    ptr = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
+    if not ptr or libssl.SSL_CTX_get_options(ptr) != ctx.options:
+        raise RuntimeError("SSL_CTX pointer check failed")
+    return libssl, ptr
+
+
+def set_quiet_shutdown(ctx):
+    """SSL_shutdown then sends nothing but marks the session as cleanly ended: OpenSSL drops
+    a session from its cache when the connection ends without a shutdown, and the server
+    here ends with a bare FIN, as Lync does; a session to resume must stay cached."""
+    libssl, ptr = ssl_ctx_pointer(ctx)
+    libssl.SSL_CTX_set_quiet_shutdown.restype = None
+    libssl.SSL_CTX_set_quiet_shutdown.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    libssl.SSL_CTX_set_quiet_shutdown(ptr, 1)
+
+
 def set_client_ca_list(ctx, cafile):
     """Put the trusted root's name into CertificateRequest.certificate_authorities.
 
@@ -287,16 +332,11 @@ def set_client_ca_list(ctx, cafile):
     checking that the pointer really is this context. Failure only logs a warning.
     """
     try:
-        libssl = ctypes.CDLL(ctypes.util.find_library("ssl") or "libssl.so.3")
-        libssl.SSL_CTX_get_options.restype = ctypes.c_uint64
-        libssl.SSL_CTX_get_options.argtypes = [ctypes.c_void_p]
+        libssl, ptr = ssl_ctx_pointer(ctx)
         libssl.SSL_load_client_CA_file.restype = ctypes.c_void_p
         libssl.SSL_load_client_CA_file.argtypes = [ctypes.c_char_p]
         libssl.SSL_CTX_set_client_CA_list.restype = None
         libssl.SSL_CTX_set_client_CA_list.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        ptr = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
-        if not ptr or libssl.SSL_CTX_get_options(ptr) != ctx.options:
-            raise RuntimeError("SSL_CTX pointer check failed")
         names = libssl.SSL_load_client_CA_file(cafile.encode())
         if not names:
             raise RuntimeError("SSL_load_client_CA_file failed")
@@ -315,11 +355,14 @@ def server_context(pki, sc, keylog):
     ctx.load_cert_chain(os.path.join(pki, "lync01.chain.pem"), os.path.join(pki, "lync01.key"))
     ctx.verify_mode = ssl.CERT_REQUIRED       # mutual TLS; no certificate -> fatal alert
     ctx.load_verify_locations(cafile=os.path.join(pki, "contoso-root-ca.pem"))
-    ctx.options |= ssl.OP_NO_TICKET           # TLS 1.2: session ids only, as Schannel
+    if not sc.get("tickets"):
+        ctx.options |= ssl.OP_NO_TICKET       # TLS 1.2: session ids only, as Schannel
     if sc.get("no_etm"):
         ctx.options |= SSL_OP_NO_ENCRYPT_THEN_MAC
     ctx.keylog_filename = keylog
     set_client_ca_list(ctx, os.path.join(pki, "contoso-root-ca.pem"))
+    if sc.get("connections", 1) > 1:
+        set_quiet_shutdown(ctx)
     return ctx
 
 
@@ -391,6 +434,8 @@ def run_server(lsock, ctx, sc, rec, result):
             except CloseNotify:
                 log(who, "close_notify from client; closing with a bare FIN")
                 result["server"] = "close_notify-received"
+                if sc.get("connections", 1) > 1:
+                    conn.obj.unwrap()         # quiet: nothing on the wire, session kept
                 conn.bare_fin_and_close()
                 return
             except PeerClosed as e:
@@ -429,6 +474,8 @@ def client_context(pki, sc, keylog):
     ctx.minimum_version, ctx.maximum_version = sc["versions"]
     ctx.load_verify_locations(cafile=os.path.join(pki, "contoso-root-ca.pem"))
     ctx.check_hostname = True
+    if sc.get("seclevel0"):
+        ctx.set_ciphers(sc["cipher"])
     if sc["um_cert"]:
         # leaf, issuing CA, root: the chain as a Windows client sends it
         ctx.load_cert_chain(os.path.join(pki, sc["um_cert"] + ".chain.pem"),
@@ -459,16 +506,18 @@ def options_request(name, local_port, cseq):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def run_client(name, ctx, sc, rec, result):
+def run_client(name, ctx, sc, rec, result, index=0, session=None):
+    """One connection; returns its TLS session (for the next connection to resume)."""
     who = "client"
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((CLIENT_IP, 0))
-    result["client_port"] = sock.getsockname()[1]
+    result.setdefault("client_ports", []).append(sock.getsockname()[1])
+    result["client_port"] = result["client_ports"][0]
     sock.settimeout(IO_TIMEOUT)
     sock.connect((SERVER_IP, SERVER_PORT))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     log(who, "connected from %s:%d" % sock.getsockname())
-    conn = TlsConn(who, sock, ctx, server_side=False, server_hostname=SERVER_FQDN)
+    conn = TlsConn(who, sock, ctx, server_side=False, server_hostname=SERVER_FQDN, session=session)
     try:
         conn.handshake()
     except ssl.SSLError as e:
@@ -482,7 +531,10 @@ def run_client(name, ctx, sc, rec, result):
         result["client"] = "peer-closed-in-handshake:%s" % e.how
         sock.close()
         return
-    log(who, "handshake done: %s %s" % (conn.obj.version(), conn.obj.cipher()[0]))
+    log(who, "handshake done: %s %s%s" % (conn.obj.version(), conn.obj.cipher()[0],
+                                          " (resumed)" if conn.obj.session_reused else ""))
+    if session is not None:
+        result.setdefault("resumed", []).append(bool(conn.obj.session_reused))
     if conn.obj.version() == "TLSv1.3":
         # let the server's NewSessionTickets arrive before the request (bounded)
         try:
@@ -490,10 +542,11 @@ def run_client(name, ctx, sc, rec, result):
         except TimeoutError:
             pass
     buf = b""
-    for cseq in range(1, sc["requests"] + 1):
-        if cseq > 1:
+    first = index * sc["requests"] + 1
+    for cseq in range(first, first + sc["requests"]):
+        if cseq > first:
             time.sleep(0.5)
-        conn.write(options_request(name, result["client_port"], cseq), rec)
+        conn.write(options_request(name, result["client_ports"][-1], cseq), rec)
         log(who, "sent OPTIONS CSeq %d" % cseq)
         try:
             resp, buf = read_sip_message(conn, buf)
@@ -514,8 +567,10 @@ def run_client(name, ctx, sc, rec, result):
         log(who, "received %r" % resp.split(b"\r\n", 1)[0].decode())
     log(who, "closing: close_notify then FIN")
     result["client"] = "clean-close"
+    tls_session = conn.obj.session
     conn.close_notify()
     conn.bare_fin_and_close()
+    return tls_session
 
 
 # ---------------------------------------------------------------- driver
@@ -560,17 +615,22 @@ def run(name, pki, outdir):
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind((SERVER_IP, SERVER_PORT))
     lsock.listen(1)
-    th = threading.Thread(target=run_server, args=(lsock, sctx, sc, rec, result), daemon=True)
-    th.start()
-    try:
-        run_client(name, cctx, sc, rec, result)
-    except Exception as e:  # noqa: BLE001
-        log("client", "error: %r" % e)
-        result["client"] = "error:%r" % e
-    th.join(ACCEPT_TIMEOUT + 3 * IO_TIMEOUT)
+    session = None
+    for index in range(sc.get("connections", 1)):
+        th = threading.Thread(target=run_server, args=(lsock, sctx, sc, rec, result), daemon=True)
+        th.start()
+        try:
+            session = run_client(name, cctx, sc, rec, result, index, session)
+        except Exception as e:  # noqa: BLE001
+            log("client", "error: %r" % e)
+            result["client"] = "error:%r" % e
+        th.join(ACCEPT_TIMEOUT + 3 * IO_TIMEOUT)
+        if th.is_alive():
+            result["server"] = "hung"
+            break
     lsock.close()
-    if th.is_alive():
-        result["server"] = "hung"
+    if sc.get("connections", 1) > 1 and not all(result.get("resumed") or [False]):
+        result["client"] = "error:the session was not resumed"
     result["key_lines"] = merge_keylogs([ckeys, skeys], os.path.join(outdir, name + ".keys"))
     rec.write(os.path.join(outdir, name + ".sent.txt"))
     result["sent_records"] = len(rec.items)
@@ -593,6 +653,16 @@ EXPECT = {
     "tls12-chacha-good": dict(cipher=0xCCA8, alert=None, sip=["OPTIONS 1", "200 1"], end="client-close_notify"),
     "tls12-cbc-good": dict(cipher=0xC027, alert=None, sip=["OPTIONS 1", "200 1"], end="client-close_notify",
                            no_etm=True),
+    "tls10-rsa-aes128-sha": dict(cipher=0x002F, alert=None, sip=["OPTIONS 1", "200 1"], end="client-close_notify",
+                                 no_etm=True),
+    "tls11-rsa-aes256-sha": dict(cipher=0x0035, alert=None, sip=["OPTIONS 1", "200 1"],
+                                 end="client-close_notify", no_etm=True),
+    "tls11-ecdhe-aes256-sha": dict(cipher=0xC014, alert=None, sip=["OPTIONS 1", "200 1"],
+                                   end="client-close_notify", no_etm=True),
+    "tls12-rsa-resumed": dict(cipher=0x002F, alert=None, sip=["OPTIONS 1", "200 1", "OPTIONS 2", "200 2"],
+                              end="client-close_notify", no_etm=True),
+    "tls12-rsa-ticket-resumed": dict(cipher=0x002F, alert=None, sip=["OPTIONS 1", "200 1", "OPTIONS 2", "200 2"],
+                                     end="client-close_notify", no_etm=True),
 }
 
 FIELDS = ["frame.number", "ip.src", "ip.dst", "tcp.srcport", "tcp.stream", "tcp.len", "tcp.flags.fin",
@@ -618,11 +688,20 @@ def tshark_frames(pcap, keys=None):
     return frames
 
 
-def tshark_follow(pcap, keys):
-    """Decrypted application data per direction: (client_bytes, server_bytes)."""
+def tshark_follow(pcap, keys, streams=1):
+    """Decrypted application data per direction: (client_bytes, server_bytes), the TCP
+    connections one after the other."""
+    client, server = b"", b""
+    for stream in range(streams):
+        c, s = tshark_follow_one(pcap, keys, stream)
+        client, server = client + c, server + s
+    return client, server
+
+
+def tshark_follow_one(pcap, keys, stream):
     import subprocess
     out = subprocess.run(["tshark", "-n", "-r", pcap, "-d", "tcp.port==5061,tls",
-                          "-o", "tls.keylog_file:" + keys, "-q", "-z", "follow,tls,raw,0"],
+                          "-o", "tls.keylog_file:" + keys, "-q", "-z", "follow,tls,raw,%d" % stream],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     node0, node1 = b"", b""       # node 0 is whoever tshark saw first; indented = node 1
     node0_is_server = False
@@ -652,8 +731,9 @@ def check_one(d, name):
     srv = lambda f: f["ip.src"] == SERVER_IP and f["tcp.srcport"] == str(SERVER_PORT)
     cli = lambda f: f["ip.src"] == CLIENT_IP
 
-    if {f["tcp.stream"] for f in plain} != {"0"}:
-        problems.append("expected exactly one TCP connection")
+    connections = SCENARIOS[name].get("connections", 1)
+    if {f["tcp.stream"] for f in plain} != {str(i) for i in range(connections)}:
+        problems.append("expected exactly %d TCP connection(s)" % connections)
     for f in plain:
         if {f["ip.src"], f["ip.dst"]} != {CLIENT_IP, SERVER_IP}:
             problems.append("frame %s is not between 127.0.0.2 and 127.0.0.3" % f["frame.number"])
@@ -693,7 +773,7 @@ def check_one(d, name):
                 sent_c += data
             else:
                 sent_s += data
-    got_c, got_s = tshark_follow(pcap, keys)
+    got_c, got_s = tshark_follow(pcap, keys, connections)
     if (got_c, got_s) != (sent_c, sent_s):
         problems.append("decrypted stream (%d/%d bytes) differs from %s.sent.txt (%d/%d bytes)" %
                         (len(got_c), len(got_s), name, len(sent_c), len(sent_s)))

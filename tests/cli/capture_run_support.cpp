@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include "capture/connection_flow.hpp"
+#include "capture/netmon_reader.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
 #include "decoder/event_bus.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace test {
 
@@ -43,22 +46,64 @@ std::string slurp(const std::string& path) {
 std::string pcap(const std::string& name) { return std::string(SIPTAP_PCAP_DIR) + "/" + name; }
 
 std::vector<decoder::Event> read_events(const std::vector<std::string>& files,
-                                        decoder::DiagnosisOptions options) {
+                                        decoder::DiagnosisOptions options, const decoder::KeyLog* keys) {
     std::vector<decoder::Event> events;
     decoder::EventBus bus;
     decoder::Diagnoser diagnoser(bus, std::move(options));
     Recorder recorder(events);
     bus.add_sink(diagnoser);
     bus.add_sink(recorder);
-    capture::ConnectionFlowFactory flows(bus);
+    capture::ConnectionFlowFactory flows(bus, keys);
     capture::PacketProcessor processor(bus, flows);
     for (const auto& f : files) {
-        capture::PcapFileReader reader(f);
-        reader.read_all(processor);
+        char magic[4] = {};
+        std::ifstream(f, std::ios::binary).read(magic, sizeof magic);
+        if (capture::is_netmon(std::as_bytes(std::span(magic)))) capture::NetmonFileReader(f).read_all(processor);
+        else capture::PcapFileReader(f).read_all(processor);
     }
     processor.finish(processor.last_ts());
     bus.end();
     return events;
+}
+
+namespace {
+
+std::string base64_decode(const std::string& in) {
+    static const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    unsigned buf = 0;
+    int bits = 0;
+    for (char c : in) {
+        const auto v = abc.find(c);
+        if (v == std::string::npos) continue;  // '=' and whitespace
+        buf = buf << 6 | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buf >> bits) & 0xff);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::array<std::string, 2> sent_bytes(const std::string& name) {
+    std::array<std::string, 2> out;
+    std::ifstream in(pcap(name + ".sent.txt"));
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        const auto j = nlohmann::json::parse(line);
+        out[j.at("from") == "client" ? 0 : 1] += base64_decode(j.at("bytes_b64").get<std::string>());
+    }
+    return out;
+}
+
+std::array<std::string, 2> decrypted_sip(const std::vector<decoder::Event>& events) {
+    std::array<std::string, 2> out;
+    for (const auto& e : events)
+        if (const auto* m = e.as<decoder::SipMessage>()) out[e.src.port == 5061 ? 1 : 0] += m->raw;
+    return out;
 }
 
 RunResult run_shell(const std::string& command, int timeout_s) {

@@ -2,19 +2,31 @@
 // binary with a bounded wait.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
 #include "decoder/diagnoser.hpp"
 #include "decoder/events.hpp"
 
+namespace decoder {
+class KeyLog;
+}
+
 namespace test {
 
 std::string pcap(const std::string& name);  // path under pcaps/
 
-// Every event the pipeline (capture -> decoder -> diagnosis) emits for the files.
+// Every event the pipeline (capture -> decoder -> diagnosis) emits for the files; with
+// `keys`, TLS is decrypted where they can.
 std::vector<decoder::Event> read_events(const std::vector<std::string>& files,
-                                        decoder::DiagnosisOptions options = {});
+                                        decoder::DiagnosisOptions options = {},
+                                        const decoder::KeyLog* keys = nullptr);
+
+// What each TLS peer sent in plaintext, per direction (0: client), from pcaps/NAME.sent.txt.
+std::array<std::string, 2> sent_bytes(const std::string& name);
+// The decrypted SIP of the events, per direction (0: towards the server's port 5061).
+std::array<std::string, 2> decrypted_sip(const std::vector<decoder::Event>& events);
 
 struct RunResult {
     int exit_code = -1;

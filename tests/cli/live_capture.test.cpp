@@ -228,3 +228,34 @@ TEST_CASE("[live] bad interface or capture filter: a clear message and exit code
     CHECK(run.exit_code == 2);
     CHECK(run.out.find("capture filter 'port nonsense'") != std::string::npos);
 }
+
+TEST_CASE("[live] --rsa-key decrypts an RSA key exchange session as it is sniffed", "[live]") {
+    if (geteuid() != 0) {
+        WARN("SKIPPED: live capture needs root or CAP_NET_RAW");
+        return;
+    }
+    std::uint16_t port = 0;
+    close(listen_loopback(port));  // a free port for openssl s_server
+    const std::string pki = std::string(SIPTAP_PCAP_DIR) + "/tls-pki/";
+    const auto live = start_live("live-rsa", "--json --rsa-key " + views_test::quote(pki + "lync01.key"),
+                                 "tcp port " + std::to_string(port));
+    const std::string p = std::to_string(port);
+    // A real TLS 1.2 server and client with RSA key exchange (no key log anywhere), both bounded.
+    // s_server closes the connection at EOF on its stdin: keep that open while the client talks.
+    const std::string server = "(sleep 4 | timeout 15 openssl s_server -quiet -accept 127.0.0.1:" + p + " -cert " +
+                               views_test::quote(pki + "lync01.pem") + " -key " + views_test::quote(pki + "lync01.key") +
+                               " -cipher AES128-SHA -tls1_2 -naccept 1 >/dev/null 2>&1) &";
+    std::string request = sip_options(7, "TLS");
+    const std::string client = "sleep 1; (printf '%s' " + views_test::quote(request) +
+                               "; sleep 1) | timeout 10 openssl s_client -quiet -connect 127.0.0.1:" + p +
+                               " -cipher AES128-SHA -tls1_2 >/dev/null 2>&1; wait";
+    REQUIRE(std::system((server + " " + client).c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    kill(live.pid, SIGINT);
+    const int rc = wait_bounded(live.pid, std::chrono::seconds(15));
+    const auto out = views_test::slurp(live.out);
+    CHECK((rc == 0 || rc == 1));
+    CHECK(out.find("\"cipher\":\"TLS_RSA_WITH_AES_128_CBC_SHA\"") != std::string::npos);
+    CHECK(out.find("\"call_id\":\"live-test-7\"") != std::string::npos);
+    CHECK(out.find("\"event\":\"notice\"") == std::string::npos);
+}

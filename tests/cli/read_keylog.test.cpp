@@ -25,7 +25,9 @@ namespace {
 
 const std::vector<std::string> kCaptures = {
     "tls-good", "tls-wildcard-incident", "tls13-wildcard-incident", "tls12-chacha-good", "tls12-cbc-good",
-    "tls-reset-mid-dialog", "tls-untrusted-ca", "tls-expired-cert", "tls-no-client-cert"};
+    "tls-reset-mid-dialog", "tls-untrusted-ca", "tls-expired-cert", "tls-no-client-cert",
+    "tls10-rsa-aes128-sha", "tls11-rsa-aes256-sha", "tls11-ecdhe-aes256-sha", "tls12-rsa-resumed",
+    "tls12-rsa-ticket-resumed"};
 
 class Recorder : public EventSink {
 public:
@@ -44,57 +46,8 @@ KeyLog load_keys(const std::string& path) {
     return keys;
 }
 
-// test::read_events with a key log: capture -> decoder (decrypting) -> diagnosis.
 std::vector<Event> read_with_keys(const std::string& file, const KeyLog& keys) {
-    std::vector<Event> events;
-    EventBus bus;
-    Diagnoser diagnoser(bus, {});
-    Recorder recorder(events);
-    bus.add_sink(diagnoser);
-    bus.add_sink(recorder);
-    capture::ConnectionFlowFactory flows(bus, &keys);
-    capture::PacketProcessor processor(bus, flows);
-    capture::PcapFileReader(file).read_all(processor);
-    processor.finish(processor.last_ts());
-    bus.end();
-    return events;
-}
-
-std::string base64_decode(const std::string& in) {
-    static const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    unsigned buf = 0;
-    int bits = 0;
-    for (char c : in) {
-        const auto v = abc.find(c);
-        if (v == std::string::npos) continue;  // '=' and whitespace
-        buf = buf << 6 | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buf >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
-// What each peer sent in plaintext, per direction (0: client), from NAME.sent.txt.
-std::array<std::string, 2> sent_bytes(const std::string& name) {
-    std::array<std::string, 2> out;
-    std::ifstream in(test::pcap(name + ".sent.txt"));
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty()) continue;
-        const auto j = nlohmann::json::parse(line);
-        out[j.at("from") == "client" ? 0 : 1] += base64_decode(j.at("bytes_b64").get<std::string>());
-    }
-    return out;
-}
-
-std::array<std::string, 2> decrypted_sip(const std::vector<Event>& events) {
-    std::array<std::string, 2> out;
-    for (const auto& e : events)
-        if (const auto* m = e.as<SipMessage>()) out[e.src.port == 5061 ? 1 : 0] += m->raw;
-    return out;
+    return test::read_events({file}, {}, &keys);
 }
 
 std::vector<std::string> notices(const std::vector<Event>& events) {
@@ -117,8 +70,8 @@ TEST_CASE("[read_keylog] decrypted SIP equals what the peers sent, byte for byte
     const KeyLog keys = load_keys(test::pcap(name + ".keys"));
     const auto events = read_with_keys(test::pcap(name + ".pcapng"), keys);
     CHECK(notices(events).empty());
-    const auto sent = sent_bytes(name);
-    const auto got = decrypted_sip(events);
+    const auto sent = test::sent_bytes(name);
+    const auto got = test::decrypted_sip(events);
     CHECK(got[0] == sent[0]);
     CHECK(got[1] == sent[1]);
     for (const auto* m : test::payloads<TlsMessage>(events)) {

@@ -9,6 +9,14 @@
 #include "decoder/tls_decrypt_record.hpp"
 #include "decoder/tls_decrypt_support.hpp"
 #include "decoder/tls_keylog.hpp"
+#include "decoder/tls_rsa_keys.hpp"
+
+#include <openssl/pem.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "decoder/openssl_ptr.hpp"
 #include "decoder/tls_session.hpp"
 
 using namespace decoder;
@@ -120,6 +128,15 @@ SessionOptions dialog(int version, const std::string& cipher) {
     return o;
 }
 
+// No notice, both sides' application data as sent, both Finished messages opened.
+void check_all_decrypted(const Session& s, const Result& r) {
+    CHECK(r.notices.empty());
+    CHECK(r.plain[0] == s.sent[0]);
+    CHECK(r.plain[1] == s.sent[1]);
+    CHECK(has(r.types, "C:finished"));
+    CHECK(has(r.types, "S:finished"));
+}
+
 }  // namespace
 
 TEST_CASE("[tls_decrypt] KDFs match the RFC test vectors", "[tls_decrypt]") {
@@ -156,19 +173,19 @@ TEST_CASE("[tls_decrypt] every supported suite decrypts byte for byte", "[tls_de
         Row{0x0303, "ECDHE-RSA-AES256-SHA384", false},   // CBC, HMAC-SHA384, PRF SHA-384
         Row{0x0303, "ECDHE-RSA-AES256-SHA384", true},    // CBC, encrypt-then-MAC
         Row{0x0303, "AES256-SHA256", true},              // RSA key exchange, CBC + ETM
+        Row{0x0301, "AES128-SHA:@SECLEVEL=0", false},    // TLS 1.0: implicit IV, MD5+SHA-1 PRF
+        Row{0x0301, "ECDHE-RSA-AES256-SHA:@SECLEVEL=0", true},
+        Row{0x0302, "AES256-SHA:@SECLEVEL=0", false},    // TLS 1.1: explicit IV
+        Row{0x0302, "ECDHE-RSA-AES128-SHA:@SECLEVEL=0", true},
     }));
     CAPTURE(version, cipher, etm);
     auto o = dialog(version, cipher);
     o.encrypt_then_mac = etm;
-    o.extended_master_secret = cipher != "AES128-GCM-SHA256";  // both with and without EMS
+    o.extended_master_secret = cipher != "AES128-GCM-SHA256" && version != 0x0301;  // with and without EMS
     const Session s = run_session(o);
     const KeyLog keys = keys_of(s.keylog);
     const Result r = decode(s, keys);
-    CHECK(r.notices.empty());
-    CHECK(r.plain[0] == s.sent[0]);
-    CHECK(r.plain[1] == s.sent[1]);
-    CHECK(has(r.types, "C:finished"));
-    CHECK(has(r.types, "S:finished"));
+    check_all_decrypted(s, r);
     CHECK_FALSE(has(r.types, "C:encrypted_handshake"));
     REQUIRE(r.alerts.size() == 1);
     CHECK(r.alerts[0].description == "close_notify");
@@ -261,4 +278,97 @@ TEST_CASE("[tls_decrypt] wrong or missing keys: one notice, no plaintext", "[tls
         CHECK(r.plain[0].empty());
         CHECK(r.plain[1].empty());
     }
+}
+
+namespace {
+
+std::string test_der_of(const std::string& pem) {
+    OpenSslPtr<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    OpenSslPtr<EVP_PKEY, EVP_PKEY_free> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    unsigned char* der = nullptr;
+    const int n = key ? i2d_PrivateKey(key.get(), &der) : 0;
+    std::string out(reinterpret_cast<const char*>(der), n > 0 ? static_cast<std::size_t>(n) : 0);
+    OPENSSL_free(der);
+    return out;
+}
+
+// A key log holding only the server's RSA private key (as --rsa-key FILE gives it).
+KeyLog rsa_keys(const std::string& pki_file) {
+    KeyLog k;
+    std::ifstream in(std::string(SIPTAP_PCAP_DIR) + "/tls-pki/" + pki_file, std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(in)), {});
+    REQUIRE_FALSE(data.empty());
+    const auto problem = k.rsa_keys().add(std::as_bytes(std::span(data)), pki_file, "");
+    CHECK_FALSE(problem);
+    return k;
+}
+
+}  // namespace
+
+TEST_CASE("[tls_decrypt] RSA key exchange decrypts with the server's private key alone", "[tls_decrypt][rsa]") {
+    using Row = std::tuple<int, std::string, bool>;
+    auto [version, cipher, ems] = GENERATE(table<int, std::string, bool>({
+        Row{0x0303, "AES128-SHA", true},   // extended master secret: over the transcript hash
+        Row{0x0303, "AES128-SHA", false},
+        Row{0x0303, "AES256-GCM-SHA384", true},  // SHA-384 PRF
+        Row{0x0302, "AES256-SHA:@SECLEVEL=0", true},  // MD5+SHA-1 transcript hash
+        Row{0x0301, "AES128-SHA:@SECLEVEL=0", false},
+    }));
+    CAPTURE(version, cipher, ems);
+    auto o = dialog(version, cipher);
+    o.encrypt_then_mac = false;
+    o.extended_master_secret = ems;
+    const Session s = run_session(o);
+    const KeyLog keys = rsa_keys("lync01.key");
+    const Result r = decode(s, keys);
+    check_all_decrypted(s, r);
+    CHECK(keys.rsa_keys().unmatched().empty());
+}
+
+TEST_CASE("[tls_decrypt] a server key cannot open ECDHE, nor a session of another key", "[tls_decrypt][rsa]") {
+    SECTION("ECDHE: one notice that says what can") {
+        const Session s = run_session(dialog(0x0303, "ECDHE-RSA-AES128-SHA"));
+        const Result r = decode(s, rsa_keys("lync01.key"));
+        REQUIRE(r.notices.size() == 1);
+        CHECK(r.notices[0].find("used ECDHE key exchange (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA)") != std::string::npos);
+        CHECK(r.notices[0].find("a key log (--keylog) or siptap proxy can") != std::string::npos);
+        CHECK(r.plain[0].empty());
+    }
+    SECTION("another server's key: named as not matching, counted as unmatched") {
+        const Session s = run_session(dialog(0x0303, "AES128-SHA"));
+        const KeyLog keys = rsa_keys("um-good.key");
+        const Result r = decode(s, keys);
+        REQUIRE(r.notices.size() == 1);
+        CHECK(r.notices[0].find("none of the --rsa-key keys belongs to the server's certificate") != std::string::npos);
+        CHECK(r.plain[0].empty());
+        CHECK(keys.rsa_keys().unmatched() == std::vector<std::string>{"um-good.key"});
+        CHECK(keys.rsa_keys().certificates_seen() == 1);
+    }
+}
+
+TEST_CASE("[tls_decrypt] key files: PEM, DER, PKCS#12 with its password, and what is refused", "[tls_decrypt][rsa]") {
+    const auto read = [](const std::string& name) {
+        std::ifstream in(std::string(SIPTAP_PCAP_DIR) + "/tls-pki/" + name, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), {});
+    };
+    const auto add = [](const std::string& data, const std::string& password) {
+        RsaKeys keys;
+        return keys.add(std::as_bytes(std::span(data)), "f", password);
+    };
+    CHECK_FALSE(add(read("lync01.key"), ""));
+    const auto der = test_der_of(read("lync01.key"));  // the same key as DER (PKCS#1)
+    REQUIRE_FALSE(der.empty());
+    CHECK_FALSE(add(der, ""));
+    CHECK_FALSE(add(read("lync01.pfx"), "siptap-test"));
+    CHECK_FALSE(add(read("lync01-legacy.pfx"), "siptap-test"));  // RC2/3DES, as older Windows exports
+    const auto wrong = add(read("lync01.pfx"), "not-it");
+    REQUIRE(wrong);
+    CHECK(wrong->find("wrong password") != std::string::npos);
+    const auto none = add(read("lync01.pfx"), "");
+    REQUIRE(none);
+    CHECK(none->find("needs a password") != std::string::npos);
+    const auto cert = add(read("lync01.pem"), "");
+    REQUIRE(cert);
+    CHECK(cert->find("not a PEM or DER private key") != std::string::npos);
+    CHECK(add("", ""));
 }
