@@ -154,18 +154,26 @@ TEST_CASE("[proxy] an evidence file that cannot be written: the session goes on,
     CHECK(err.find("siptap proxy: " + failure + "; the file is incomplete\n") != std::string::npos);
 }
 
-TEST_CASE("[proxy] stdout that cannot be written: exit 2 naming it", "[proxy][errors]") {
+TEST_CASE("[proxy] output that cannot be written (stdout, --html, --ladder-out): exit 2 naming it",
+          "[proxy][errors]") {
+    // The redirection or option that sends one output to /dev/full, and what siptap must say.
+    const auto [output, message] = GENERATE(table<std::string, std::string>({
+        {"> /dev/full", "writing to stdout failed"},
+        {"--html /dev/full > /dev/null", "/dev/full: writing the HTML report failed"},
+        {"--ladder-out /dev/full > /dev/null", "--ladder-out /dev/full: writing the ladder failed"},
+    }));
+    CAPTURE(output);
     TempDir dir;
     const Responder upstream(dir);
     const std::uint16_t port = free_port();
     Spawned siptap("exec " + std::string(SIPTAP_BINARY) + " proxy --json --plain --listen 127.0.0.1:" +
-                   std::to_string(port) + " --upstream " + upstream.address() + " > /dev/full 2> " + dir / "err");
+                   std::to_string(port) + " --upstream " + upstream.address() + " " + output + " 2> " + dir / "err");
     REQUIRE(wait_listening(port, 5s));
     const int fd = tcp_connect("127.0.0.1", port);
     CHECK(options_answered(fd));
     ::close(fd);
     CHECK(exit_code(siptap) == 2);
-    CHECK(read_file(dir / "err").find("writing to stdout failed") != std::string::npos);
+    CHECK(read_file(dir / "err").find(message) != std::string::npos);
 }
 
 TEST_CASE("[proxy] out of descriptors: open relays go on, accepting backs off and is reported once a second, "
