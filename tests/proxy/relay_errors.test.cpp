@@ -327,3 +327,40 @@ TEST_CASE("[proxy] a disk that fills mid-run: --capture ends at its last whole b
     CHECK(replay.find("read error") == std::string::npos);  // no block cut in half
     CHECK(replay.find("status 2") == std::string::npos);
 }
+
+TEST_CASE("[proxy] --forge-ca without --trust reads the system roots at start-up, the hashed directory too",
+          "[proxy][errors]") {
+    TempDir dir;
+    make_pki(dir);
+    const std::string request = dir / "options.sip", roots = dir / "roots";
+    std::ofstream(request, std::ios::binary) << kOptions;
+    // The "system" store: the test CA, only in a hashed directory (as c_rehash leaves it).
+    std::filesystem::create_directory(roots);
+    const auto hash = command_output("openssl x509 -hash -noout -in " + dir / "ca.pem");
+    REQUIRE(hash.size() == 9);  // 8 hex digits and a newline
+    std::filesystem::copy_file(dir / "ca.pem", roots + "/" + hash.substr(0, 8) + ".0");
+    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", dir / "forgeca.pem", dir / "lync.pem", dir / "lync.key"});
+    struct SystemRoots {  // for siptap only, which inherits them
+        explicit SystemRoots(const std::string& dir) {
+            ::setenv("SSL_CERT_DIR", dir.c_str(), 1);
+            ::setenv("SSL_CERT_FILE", "/nonexistent", 1);
+        }
+        ~SystemRoots() {
+            ::unsetenv("SSL_CERT_DIR");
+            ::unsetenv("SSL_CERT_FILE");
+        }
+    };
+    std::unique_ptr<SiptapProxy> siptap;
+    {
+        SystemRoots env(roots);
+        siptap = std::make_unique<SiptapProxy>(
+            dir, lync.address(), "--forge-ca " + dir / "forgeca.pem" + " --forge-ca-key " + dir / "forgeca.key");
+    }
+    std::filesystem::remove_all(roots);
+    // UM's certificate chains to a root siptap read at start-up, so its forgery is signed by
+    // the forge CA, which Lync trusts: 200 OK. Looked up in the directory only now, it would
+    // be forged by the throwaway CA and refused.
+    const auto got = run_sip_client(dir, siptap->address(), "um", request);
+    CAPTURE(got.dump());
+    CHECK(got["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
+}
