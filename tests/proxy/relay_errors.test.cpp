@@ -121,6 +121,28 @@ int exit_code(Spawned& process) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// A throwaway PKI, the OPTIONS request in `request`, and Kamailio as Lync trusting client
+// certificates by `client_ca` ("ca", or "forgeca" when siptap forges them).
+struct LyncPeer {
+    std::string request;
+    Kamailio lync;
+    LyncPeer(const TempDir& dir, const std::string& client_ca)
+        : request(prepare(dir)),
+          lync(dir, KamailioSetup{"um01.contoso.com", dir / (client_ca + ".pem"), dir / "lync.pem", dir / "lync.key"}) {}
+    // siptap's own certificates towards both peers.
+    static std::string given_certs(const TempDir& dir) {
+        return "--cert " + dir / "siptap.pem" + " --key " + dir / "siptap.key" + " --upstream-cert " + dir / "um.pem" +
+               " --upstream-key " + dir / "um.key";
+    }
+
+private:
+    static std::string prepare(const TempDir& dir) {
+        make_pki(dir);
+        std::ofstream(dir / "options.sip", std::ios::binary) << kOptions;
+        return dir / "options.sip";
+    }
+};
+
 }  // namespace
 
 TEST_CASE("[proxy] an evidence file that cannot be written: the session goes on, a notice per leg, exit 2",
@@ -128,15 +150,11 @@ TEST_CASE("[proxy] an evidence file that cannot be written: the session goes on,
     const std::string option = GENERATE("--keylog", "--capture", "--write-pcap");
     CAPTURE(option);
     TempDir dir;
-    make_pki(dir);
-    const std::string request = dir / "options.sip";
-    std::ofstream(request, std::ios::binary) << kOptions;
-    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", dir / "ca.pem", dir / "lync.pem", dir / "lync.key"});
-    SiptapProxy siptap(dir, lync.address(),
-                       "--cert " + dir / "siptap.pem" + " --key " + dir / "siptap.key" + " --upstream-cert " +
-                           dir / "um.pem" + " --upstream-key " + dir / "um.key" + " " + option + " /dev/full");
+    const LyncPeer peer(dir, "ca");
+    const auto& lync = peer.lync;
+    SiptapProxy siptap(dir, lync.address(), LyncPeer::given_certs(dir) + " " + option + " /dev/full");
 
-    const auto got = run_sip_client(dir, siptap.address(), "um", request);
+    const auto got = run_sip_client(dir, siptap.address(), "um", peer.request);
     CHECK(got["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);  // relayed regardless
 
     const auto events = siptap.wait_closes(2);
@@ -262,16 +280,13 @@ TEST_CASE("[proxy] a reader of stdout that does not read: the transfer is relaye
 TEST_CASE("[proxy] --ca-file is read once at start-up: removed later, chains are still checked against it",
           "[proxy][errors]") {
     TempDir dir;
-    make_pki(dir);
-    const std::string request = dir / "options.sip", roots = dir / "roots.pem";
-    std::ofstream(request, std::ios::binary) << kOptions;
+    const LyncPeer peer(dir, "ca");
+    const auto& lync = peer.lync;
+    const std::string roots = dir / "roots.pem";
     std::filesystem::copy_file(dir / "ca.pem", roots);
-    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", dir / "ca.pem", dir / "lync.pem", dir / "lync.key"});
-    SiptapProxy siptap(dir, lync.address(),
-                       "--cert " + dir / "siptap.pem" + " --key " + dir / "siptap.key" + " --upstream-cert " +
-                           dir / "um.pem" + " --upstream-key " + dir / "um.key" + " --ca-file " + roots);
+    SiptapProxy siptap(dir, lync.address(), LyncPeer::given_certs(dir) + " --ca-file " + roots);
     std::filesystem::remove(roots);
-    CHECK(run_sip_client(dir, siptap.address(), "um", request)["received"].get<std::string>().rfind("SIP/2.0 200", 0) ==
+    CHECK(run_sip_client(dir, siptap.address(), "um", peer.request)["received"].get<std::string>().rfind("SIP/2.0 200", 0) ==
           0);
     const auto events = siptap.wait_closes(2);
     std::size_t untrusted = 0;
@@ -289,23 +304,20 @@ TEST_CASE("[proxy] --ca-file is read once at start-up: removed later, chains are
 TEST_CASE("[proxy] a disk that fills mid-run: --capture ends at its last whole block and still reads",
           "[proxy][errors]") {
     TempDir dir;
-    make_pki(dir);
-    const std::string request = dir / "options.sip", capture = dir / "capture.pcapng", out = dir / "out";
-    std::ofstream(request, std::ios::binary) << kOptions;
-    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", dir / "ca.pem", dir / "lync.pem", dir / "lync.key"});
+    const LyncPeer peer(dir, "ca");
+    const auto& lync = peer.lync;
+    const std::string capture = dir / "capture.pcapng", out = dir / "out";
     const std::uint16_t port = free_port();
     // Files of at most 8 blocks of 512 bytes, as on a disk that is full after the handshakes
     // began; SIGXFSZ ignored, so the write fails with EFBIG. Events and messages go to a pipe,
     // which the limit does not touch.
     Spawned siptap("(trap '' XFSZ; ulimit -f 8; exec " + std::string(SIPTAP_BINARY) +
-                   " proxy --json --listen 127.0.0.1:" + std::to_string(port) + " --upstream " + lync.address() +
-                   " --cert " + dir / "siptap.pem" + " --key " + dir / "siptap.key" + " --upstream-cert " +
-                   dir / "um.pem" + " --upstream-key " + dir / "um.key" + " --capture " + capture + ") 2>&1 | cat > " +
-                   out);
+                   " proxy --json --listen 127.0.0.1:" + std::to_string(port) + " --upstream " + lync.address() + " " +
+                   LyncPeer::given_certs(dir) + " --capture " + capture + ") 2>&1 | cat > " + out);
     REQUIRE(wait_listening(port, 5s));
     const pid_t pid = listening_pid(port);
     REQUIRE(pid > 0);
-    const auto got = run_sip_client(dir, "127.0.0.1:" + std::to_string(port), "um", request);
+    const auto got = run_sip_client(dir, "127.0.0.1:" + std::to_string(port), "um", peer.request);
     CHECK(got["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
     auto closes = [&] {
         std::size_t n = 0;
@@ -331,15 +343,14 @@ TEST_CASE("[proxy] a disk that fills mid-run: --capture ends at its last whole b
 TEST_CASE("[proxy] --forge-ca without --trust reads the system roots at start-up, the hashed directory too",
           "[proxy][errors]") {
     TempDir dir;
-    make_pki(dir);
-    const std::string request = dir / "options.sip", roots = dir / "roots";
-    std::ofstream(request, std::ios::binary) << kOptions;
+    const LyncPeer peer(dir, "forgeca");  // Lync trusts the forgeries of trusted originals
+    const auto& lync = peer.lync;
+    const std::string roots = dir / "roots";
     // The "system" store: the test CA, only in a hashed directory (as c_rehash leaves it).
     std::filesystem::create_directory(roots);
     const auto hash = command_output("openssl x509 -hash -noout -in " + dir / "ca.pem");
     REQUIRE(hash.size() == 9);  // 8 hex digits and a newline
     std::filesystem::copy_file(dir / "ca.pem", roots + "/" + hash.substr(0, 8) + ".0");
-    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", dir / "forgeca.pem", dir / "lync.pem", dir / "lync.key"});
     struct SystemRoots {  // for siptap only, which inherits them
         explicit SystemRoots(const std::string& dir) {
             ::setenv("SSL_CERT_DIR", dir.c_str(), 1);
@@ -360,7 +371,7 @@ TEST_CASE("[proxy] --forge-ca without --trust reads the system roots at start-up
     // UM's certificate chains to a root siptap read at start-up, so its forgery is signed by
     // the forge CA, which Lync trusts: 200 OK. Looked up in the directory only now, it would
     // be forged by the throwaway CA and refused.
-    const auto got = run_sip_client(dir, siptap->address(), "um", request);
+    const auto got = run_sip_client(dir, siptap->address(), "um", peer.request);
     CAPTURE(got.dump());
     CHECK(got["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
 }
