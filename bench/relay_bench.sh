@@ -5,10 +5,11 @@
 # The Lync side is Kamailio (TLS, client certificate required, 200 OK to OPTIONS).
 # The three targets are measured in the same run, interleaved, REPS times; the table shows
 # medians. CPU columns: CPU time of the relay process (siptap, sslsplit) per transaction
-# (request + response) during the bursts, and for siptap that of its event thread (decoding,
-# JSON) alone; they are steadier than wall-clock figures when the cores are shared. During
+# (request + response) during the bursts, and for siptap that of its event and output threads
+# (decoding, JSON) alone; they are steadier than wall-clock figures when the cores are shared. During
 # the sequential (latency) run: the relay's CPU per request, which shows what busy polling
-# costs, and how often the event thread went to sleep per request (each sleep needs a wake-up).
+# costs, and how often the event and output threads went to sleep per request (each sleep needs
+# a wake-up).
 # BASELINE=/path/to/another/siptap adds it as a fourth target (e.g. the build before a change).
 # RT=1 runs Kamailio, the relays and the clients under SCHED_FIFO (chrt), so that other work on
 # shared cores does not sit in the measured path (needs CAP_SYS_NICE; the kernel still keeps
@@ -67,22 +68,26 @@ if command -v sslsplit > /dev/null; then
 fi
 
 # CPU seconds (utime + stime) of a process and its children (sslsplit forks), or of its
-# threads named $2.
+# threads whose name matches the regular expression $2.
 cpu() {
   [ "$1" = 0 ] && { echo 0; return; }
   if [ -n "${2:-}" ]; then
-    cat /proc/"$1"/task/*/stat | awk -v n="($2)" '$2 == n {t += $14 + $15} END {printf "%.3f", t / 100}'
+    cat /proc/"$1"/task/*/stat | awk -v n="^[(]($2)[)]$" '$2 ~ n {t += $14 + $15} END {printf "%.3f", t / 100}'
   else
     for p in "$1" $(ps -o pid= --ppid "$1"); do cat "/proc/$p/stat"; done |
       awk '{t += $14 + $15} END {printf "%.3f", t / 100}'
   fi
 }
-# Times the event thread went to sleep (voluntary context switches of siptap-events): how often
-# the relay path has to wake it.
+# The threads behind the relay: decoding (siptap-events) and, since the output got a thread of
+# its own, writing the output (siptap-output). Their CPU and sleeps are counted together, so the
+# figures compare with builds from before that split.
+event_threads='siptap-events|siptap-output'
+# Times the event threads went to sleep (voluntary context switches): how often the relay path
+# has to wake them.
 sleeps() {
   [ "$1" = 0 ] && { echo 0; return; }
   for t in /proc/"$1"/task/*; do
-    [ "$(cat "$t/comm")" = siptap-events ] && awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status"
+    case "$(cat "$t/comm")" in siptap-events | siptap-output) awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status" ;; esac
   done | awk '{n += $1} END {print n + 0}'
 }
 client() { $rt python3 "$here/relay_bench.py" "127.0.0.1:$1" "$2" "$3" "$dir/um.pem" "$dir/um.key"; }
@@ -95,9 +100,9 @@ while [ $rep -le "$REPS" ]; do
     lat=$(client "$p" latency "$N")
     c1=$(cpu "$pid")
     echo "$rep $name latency $lat {\"event_sleeps\": $(( $(sleeps "$pid") - s0 )), \"cpu_s\": $(echo "$c1 $c0" | awk '{print $1 - $2}')}" >> "$dir/results"
-    c0=$(cpu "$pid") e0=$(cpu "$pid" siptap-events)
+    c0=$(cpu "$pid") e0=$(cpu "$pid" "$event_threads")
     burst=$(client "$p" burst "$BURST")
-    c1=$(cpu "$pid") e1=$(cpu "$pid" siptap-events)
+    c1=$(cpu "$pid") e1=$(cpu "$pid" "$event_threads")
     echo "$rep $name burst $burst {\"cpu_s\": $(echo "$c1 $c0" | awk '{print $1 - $2}'), \"events_cpu_s\": $(echo "$e1 $e0" | awk '{print $1 - $2}')}" >> "$dir/results"
   done
   rep=$((rep + 1))

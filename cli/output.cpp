@@ -140,7 +140,10 @@ Pipeline::~Pipeline() = default;
 
 int Pipeline::finish() {
     bus_.end();
-    std::cout.flush();
+    if (!std::cout.flush()) {  // a full disk or a closed reader: the output is incomplete
+        std::cerr << "siptap: writing to stdout failed: the output is incomplete\n";
+        return kExitUsage;
+    }
     if (ladder_file_.is_open() && !ladder_file_.flush()) {
         std::cerr << "siptap: --ladder-out " << ladder_out_ << ": writing the ladder failed\n";
         return kExitUsage;

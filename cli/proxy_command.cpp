@@ -39,6 +39,8 @@ int run_proxy(ProxyOptions& o) {
     c.busy_poll = std::chrono::microseconds(o.busy_poll_us);
     Pipeline pipeline(o.output);
     proxy::RelayServer server(c, pipeline.bus());  // throws on bad files/addresses: exit 2
+    for (const auto& failure : server.write_failures())  // e.g. a pcapng header on a full disk
+        std::cerr << "siptap proxy: " << failure << "; relaying anyway, the exit status will be 2\n";
     server.on_listening([&](std::uint16_t port) {
         std::cerr << "siptap proxy: listening on " << c.listen.host << ':' << port << ", relaying to "
                   << c.upstream.host << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)")
@@ -48,7 +50,12 @@ int run_proxy(ProxyOptions& o) {
     std::cerr << "siptap proxy: stopped; " << stats.accepted << " connection(s) relayed";
     if (stats.refused_over_limit) std::cerr << ", " << stats.refused_over_limit << " refused over --max-connections";
     std::cerr << '\n';
-    return pipeline.finish();
+    const int status = pipeline.finish();
+    // Evidence that is silently incomplete is worse than none: a failed write is an input/output
+    // error of the run (exit 2), also when everything else went well.
+    const auto failures = server.write_failures();
+    for (const auto& failure : failures) std::cerr << "siptap proxy: " << failure << "; the file is incomplete\n";
+    return failures.empty() ? status : kExitUsage;
 }
 
 }  // namespace

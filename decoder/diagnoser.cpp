@@ -65,6 +65,10 @@ std::optional<std::pair<std::string, std::string>> sender_fqdn(const SipMessage&
     return std::nullopt;
 }
 
+Diagnoser::Diagnoser(EventBus& bus, DiagnosisOptions options) : bus_(bus), options_(std::move(options)) {
+    if (!options_.ca_file.empty()) roots_.emplace(options_.ca_file);
+}
+
 void Diagnoser::emit(const Event& cause, const ConnInfo& info, FindingDraft draft,
                      std::vector<std::uint64_t> evidence) {
     Event e;
@@ -150,9 +154,9 @@ void Diagnoser::check_name(const Event& e, ConnInfo& info, Side side, bool final
 
 void Diagnoser::check_chain(const Event& e, ConnInfo& info, Side side) {
     auto& s = info.sides[index(side)];
-    if (s.chain_checked || s.chain.empty() || options_.ca_file.empty()) return;
+    if (s.chain_checked || s.chain.empty() || !roots_) return;
     s.chain_checked = true;
-    if (auto f = check_chain_trust(s.chain, options_.ca_file)) emit(e, info, std::move(*f), s.chain_seq);
+    if (auto f = check_chain_trust(s.chain, *roots_)) emit(e, info, std::move(*f), s.chain_seq);
 }
 
 void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {

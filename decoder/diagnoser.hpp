@@ -21,7 +21,8 @@ struct DiagnosisOptions {
 
 class Diagnoser : public EventSink {
 public:
-    Diagnoser(EventBus& bus, DiagnosisOptions options) : bus_(bus), options_(std::move(options)) {}
+    // Reads options.ca_file now; throws std::runtime_error naming it when it cannot be read.
+    Diagnoser(EventBus& bus, DiagnosisOptions options);
     void on_event(const Event& event) override;
 
 private:
@@ -51,6 +52,7 @@ private:
 
     EventBus& bus_;
     DiagnosisOptions options_;
+    std::optional<TrustStore> roots_;  // from options_.ca_file, read once
     std::map<std::uint64_t, ConnInfo> conns_;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decoder/events.hpp"
+#include "decoder/trust_store.hpp"
 
 namespace decoder {
 
@@ -27,10 +28,9 @@ std::vector<FindingDraft> check_certificate(const Certificate& cert, Micros at);
 std::vector<FindingDraft> check_leaf_name(const Certificate& leaf, std::string_view expected,
                                           std::string_view source);
 
-// untrusted-issuer: the chain (leaf first) verified against the roots in `ca_file`, validity
-// dates aside (those are check_certificate's). nullopt when it verifies.
-std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain,
-                                              const std::string& ca_file);
+// untrusted-issuer: the chain (leaf first) verified against `roots`, validity dates aside
+// (those are check_certificate's). nullopt when it verifies.
+std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain, const TrustStore& roots);
 
 // no-client-certificate: the client answered a CertificateRequest with an empty Certificate.
 FindingDraft no_client_certificate(const Endpoint& client);

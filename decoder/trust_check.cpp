@@ -23,21 +23,14 @@ X509Ptr parse(const std::string& der) {
 
 }  // namespace
 
-std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain,
-                                              const std::string& ca_file) {
-    if (chain.empty() || ca_file.empty()) return std::nullopt;
-    OpenSslPtr<X509_STORE, X509_STORE_free> store(X509_STORE_new());
-    if (!store || X509_STORE_load_file(store.get(), ca_file.c_str()) != 1) {
-        ERR_clear_error();
-        return FindingDraft{Severity::Warning, "untrusted-issuer",
-                            "Could not read trusted roots from " + ca_file + ", chain not checked."};
-    }
+std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& chain, const TrustStore& roots) {
+    if (chain.empty()) return std::nullopt;
     auto leaf = parse(chain.front().der);
     OpenSslPtr<STACK_OF(X509), free_chain> untrusted(sk_X509_new_null());
     for (std::size_t i = 1; i < chain.size(); ++i)
         if (auto c = parse(chain[i].der)) sk_X509_push(untrusted.get(), c.release());
     OpenSslPtr<X509_STORE_CTX, X509_STORE_CTX_free> ctx(X509_STORE_CTX_new());
-    if (!leaf || !ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {
+    if (!leaf || !ctx || X509_STORE_CTX_init(ctx.get(), roots.get(), leaf.get(), untrusted.get()) != 1) {
         ERR_clear_error();
         return std::nullopt;
     }
@@ -52,7 +45,7 @@ std::optional<FindingDraft> check_chain_trust(const std::vector<Certificate>& ch
     return FindingDraft{Severity::Error, "untrusted-issuer",
                         "The " + std::string(to_string(leaf_summary.side)) + "'s certificate " +
                             leaf_summary.subject + " (issued by " + leaf_summary.issuer +
-                            ") does not chain to a root in " + ca_file + ": " +
+                            ") does not chain to a root in " + roots.file() + ": " +
                             X509_verify_cert_error_string(err) +
                             "; the peer will refuse it unless it trusts that CA."};
 }

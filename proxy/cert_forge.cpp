@@ -8,6 +8,8 @@
 #include <openssl/x509v3.h>
 #include <stdexcept>
 
+#include "proxy/system_roots.hpp"
+
 namespace proxy {
 
 namespace {
@@ -76,7 +78,7 @@ Identity throwaway_ca() {
 
 CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
     : ca_(load_identity(ca)), untrusted_ca_(throwaway_ca()), trust_(X509_STORE_new()) {
-    const bool ok = trust_file.empty() ? X509_STORE_set_default_paths(trust_) == 1
+    const bool ok = trust_file.empty() ? load_system_roots(trust_)
                                        : X509_STORE_load_file(trust_, trust_file.c_str()) == 1;
     if (!ok) {
         X509_STORE_free(trust_);

@@ -4,7 +4,9 @@
 
 namespace proxy {
 
-EventGate::EventGate(decoder::EventBus& bus) : bus_(bus), thread_([this] { run(); }) {}
+EventGate::EventGate(decoder::EventBus& out) : outbox_(out), thread_([this] { run(); }) {
+    bus_.add_sink(outbox_);
+}
 
 EventGate::~EventGate() {
     {
@@ -35,6 +37,8 @@ void EventGate::drain() {
     wake_.notify_one();
     idle_.wait(lock, [&] { return done_ >= target; });
     --hurry_;
+    lock.unlock();
+    outbox_.drain();
 }
 
 void EventGate::run() {
@@ -64,6 +68,7 @@ void EventGate::run() {
             done_ += batch.size();
         }
         batch.clear();
+        outbox_.wake();
         room_.notify_all();
         idle_.notify_all();
     }

@@ -11,6 +11,10 @@
 // which on two cores cost more added latency than the decoding itself. Only a post into an
 // idle gate (nothing for a whole nap), a large backlog, drain() and stopping wake it at once,
 // so live output is never more than kNap behind the wire.
+//
+// The decoder thread does not write the output either: its events go through an EventOutbox
+// (see event_outbox.hpp), so a slow reader of stdout never holds up decoding, and through the
+// backlog limit below, relaying.
 #pragma once
 
 #include <atomic>
@@ -24,17 +28,20 @@
 #include <vector>
 
 #include "decoder/event_bus.hpp"
+#include "proxy/event_outbox.hpp"
 
 namespace proxy {
 
 class EventGate {
 public:
-    explicit EventGate(decoder::EventBus& bus);
+    // `out`: where the events go, from a thread of the outbox's own.
+    explicit EventGate(decoder::EventBus& out);
     // Runs what is still queued, then stops the decoder thread.
     ~EventGate();
     EventGate(const EventGate&) = delete;
     EventGate& operator=(const EventGate&) = delete;
 
+    // The bus the decoders emit into; on the decoder thread only.
     decoder::EventBus& bus() { return bus_; }
     std::uint64_t next_conn_id() { return ++last_id_; }
 
@@ -42,7 +49,8 @@ public:
     // work carries: past kMaxQueuedBytes of backlog the caller waits (backpressure instead of
     // unbounded memory when the decoder cannot keep up).
     void post(std::function<void()> work, std::size_t bytes = 0);
-    // Returns once everything posted so far has run (e.g. before the bus ends).
+    // Returns once everything posted so far has run and its events have reached `out` (e.g.
+    // before that bus ends).
     void drain();
 
     static decoder::Micros now() {
@@ -64,7 +72,8 @@ private:
     void run();
     bool flooded() const { return queue_.size() >= kWakeItems || queued_bytes_ >= kWakeBytes; }
 
-    decoder::EventBus& bus_;
+    EventOutbox outbox_;
+    decoder::EventBus bus_;  // its one sink is outbox_
     std::atomic<std::uint64_t> last_id_{0};
     std::mutex mutex_;
     std::condition_variable wake_, room_, idle_;

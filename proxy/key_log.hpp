@@ -1,26 +1,24 @@
 // NSS key log file (SSLKEYLOGFILE format) shared by both legs of every connection; created
-// with mode 0600, one line per secret, flushed per line so Wireshark can follow live.
+// with mode 0600, one line per secret, each written at once so Wireshark can follow live. A
+// failed write is kept in file() (see evidence_file.hpp).
 #pragma once
 
-#include <cstdio>
-#include <mutex>
 #include <string>
+
+#include "proxy/evidence_file.hpp"
 
 namespace proxy {
 
 class KeyLog {
 public:
     // Throws std::runtime_error naming the file when it cannot be created.
-    explicit KeyLog(const std::string& path);
-    ~KeyLog();
-    KeyLog(const KeyLog&) = delete;
-    KeyLog& operator=(const KeyLog&) = delete;
+    explicit KeyLog(const std::string& path) : file_("--keylog", path, EvidenceFile::Mode::Append) {}
 
     void write(const char* line) noexcept;
+    const EvidenceFile& file() const { return file_; }
 
 private:
-    std::mutex mutex_;
-    std::FILE* file_ = nullptr;
+    EvidenceFile file_;
 };
 
 }  // namespace proxy

@@ -6,6 +6,7 @@
 
 #include "decoder/tls_keylog.hpp"
 #include "proxy/handshake_hold.hpp"
+#include "proxy/pcapng_writer.hpp"
 
 namespace proxy {
 
@@ -22,10 +23,17 @@ struct LegRecorder::State {
     // Held while the handshake runs (see handshake_hold.hpp), else decoded and written now.
     void take(HeldInput input) noexcept;
     void apply(HeldInput& input) noexcept;
+    void apply_one(HeldInput& input) noexcept;
     void feed(Dir dir, std::span<const std::byte> data, Micros ts) noexcept;
     void add_secrets(const std::string& lines) noexcept;
     std::vector<HeldInput> take_held() noexcept;
     void release() noexcept;
+    void check_evidence(Dir dir, Micros ts) noexcept;
+
+    struct Watched {
+        const EvidenceFile* file;
+        bool reported;
+    };
 
     decoder::KeyLog keys;  // declared before connection, which reads it
     std::string secrets;   // key log lines that arrived while the handshake was held
@@ -35,7 +43,23 @@ struct LegRecorder::State {
     PcapngWriter* capture_file = nullptr;
     bool pcap_decrypted = false;
     bool decrypts = false;  // the decoder reads this TLS leg's records itself
+    std::vector<Watched> evidence;
 };
+
+// Checked after every input: a failure on another connection's write also means this leg's
+// data is missing from the file from now on (nothing more is written to it).
+void LegRecorder::State::check_evidence(Dir dir, Micros ts) noexcept {
+    for (auto& w : evidence) {
+        if (w.reported || !w.file->failed()) continue;
+        w.reported = true;
+        try {
+            connection.on_payload(dir, decoder::Notice{"relay-error", w.file->failure() +
+                                                          ": it lacks this connection's data from here on; "
+                                                          "siptap will exit with status 2"}, ts);
+        } catch (...) {  // out of memory for the text: the exit status still tells
+        }
+    }
+}
 
 void LegRecorder::State::take(HeldInput input) noexcept {
     if (hold.active()) {
@@ -58,6 +82,7 @@ void LegRecorder::State::add_secrets(const std::string& lines) noexcept {
     } catch (...) {
     }
     if (capture_file) capture_file->write_tls_secrets(lines);
+    check_evidence(Dir::ClientToServer, EventGate::now());
 }
 
 void LegRecorder::State::feed(Dir dir, std::span<const std::byte> data, Micros ts) noexcept {
@@ -67,6 +92,11 @@ void LegRecorder::State::feed(Dir dir, std::span<const std::byte> data, Micros t
 }
 
 void LegRecorder::State::apply(HeldInput& input) noexcept {
+    apply_one(input);
+    check_evidence(input.dir, input.ts);
+}
+
+void LegRecorder::State::apply_one(HeldInput& input) noexcept {
     const auto dir = input.dir;
     const auto ts = input.ts;
     switch (input.kind) {
@@ -163,6 +193,7 @@ void LegRecorder::rst(Dir dir) noexcept {
 void LegRecorder::finish(decoder::CloseHow how) noexcept {
     post([how, now = EventGate::now()](State& s) {
         if (s.hold.active()) s.release();
+        s.check_evidence(decoder::Dir::ClientToServer, now);
         s.connection.finish(how, now);
     });
 }
@@ -195,6 +226,7 @@ void LegRecorder::write_pcap(PcapngWriter& out, bool decrypted) {
         s.pcap_decrypted = decrypted;
         s.pcap = std::make_unique<SyntheticTcp>(out, s.connection.client(), s.connection.server(), now);
     });
+    watch(out.file());
 }
 
 void LegRecorder::capture(PcapngWriter& out) {
@@ -202,6 +234,11 @@ void LegRecorder::capture(PcapngWriter& out) {
         s.capture_file = &out;
         s.capture = std::make_unique<SyntheticTcp>(out, s.connection.client(), s.connection.server(), now);
     });
+    watch(out.file());
+}
+
+void LegRecorder::watch(const EvidenceFile& file) {
+    post([&file](State& s) { s.evidence.push_back({&file, false}); });
 }
 
 }  // namespace proxy

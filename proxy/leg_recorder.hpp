@@ -12,6 +12,7 @@
 #include <span>
 
 #include "decoder/connection.hpp"
+#include "proxy/evidence_file.hpp"
 #include "proxy/event_gate.hpp"
 #include "proxy/synthetic_tcp.hpp"
 
@@ -47,6 +48,9 @@ public:
     // From now on also write this leg to `out` as it was on the wire (--capture), with its
     // TLS secrets in Decryption Secrets Blocks ahead of the records they decrypt.
     void capture(PcapngWriter& out);
+    // From now on report on this leg (a relay-error notice, once) when writing `file` has
+    // failed: it lacks this leg's data from then on. write_pcap() and capture() watch theirs.
+    void watch(const EvidenceFile& file);
 
     std::uint64_t id() const { return id_; }
 

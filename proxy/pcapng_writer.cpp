@@ -1,11 +1,5 @@
 #include "proxy/pcapng_writer.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <stdexcept>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 namespace proxy {
@@ -26,15 +20,8 @@ void put32(std::vector<std::uint8_t>& b, std::uint32_t v) {
 
 }  // namespace
 
-PcapngWriter::PcapngWriter(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error(path + ": cannot create pcapng file: " + std::strerror(errno));
-    ::fchmod(fd, 0600);  // an existing file keeps no wider mode
-    file_ = ::fdopen(fd, "wb");
-    if (!file_) {
-        ::close(fd);
-        throw std::runtime_error(path + ": cannot open pcapng file");
-    }
+PcapngWriter::PcapngWriter(std::string option, const std::string& path)
+    : file_(std::move(option), path, EvidenceFile::Mode::Truncate) {
     std::vector<std::uint8_t> shb;  // host byte order, told by the byte-order magic
     put32(shb, 0x1A2B3C4D);
     put16(shb, 1);
@@ -47,22 +34,22 @@ PcapngWriter::PcapngWriter(const std::string& path) {
     put16(idb, 0);
     put32(idb, kSnapLen);
     write_block(kInterface, idb);  // no if_tsresol option: microseconds
-    std::fflush(file_);
-}
-
-PcapngWriter::~PcapngWriter() {
-    if (file_) std::fclose(file_);
 }
 
 void PcapngWriter::write_block(std::uint32_t type, std::span<const std::uint8_t> body) noexcept {
     const std::size_t padded = (body.size() + 3) & ~std::size_t{3};
     const auto total = static_cast<std::uint32_t>(12 + padded);
-    static const std::uint8_t zeros[4] = {};
-    std::fwrite(&type, 4, 1, file_);
-    std::fwrite(&total, 4, 1, file_);
-    std::fwrite(body.data(), 1, body.size(), file_);
-    std::fwrite(zeros, 1, padded - body.size(), file_);
-    std::fwrite(&total, 4, 1, file_);
+    try {
+        std::vector<std::uint8_t> block;  // one write: blocks of two threads never mix
+        block.reserve(total);
+        put32(block, type);
+        put32(block, total);
+        block.insert(block.end(), body.begin(), body.end());
+        block.resize(8 + padded, 0);
+        put32(block, total);
+        file_.write(std::as_bytes(std::span(block)));
+    } catch (...) {  // out of memory for the copy: the block is lost like a failed write
+    }
 }
 
 void PcapngWriter::write_frame(std::int64_t micros, std::span<const std::uint8_t> frame) noexcept {
@@ -76,9 +63,7 @@ void PcapngWriter::write_frame(std::int64_t micros, std::span<const std::uint8_t
     put32(epb, len);
     put32(epb, len);
     epb.insert(epb.end(), frame.begin(), frame.end());
-    std::lock_guard lock(mutex_);
     write_block(kEnhancedPacket, epb);
-    std::fflush(file_);
 }
 
 void PcapngWriter::write_tls_secrets(std::string_view keylog) noexcept {
@@ -89,9 +74,7 @@ void PcapngWriter::write_tls_secrets(std::string_view keylog) noexcept {
     put32(dsb, static_cast<std::uint32_t>(keylog.size()));
     dsb.insert(dsb.end(), keylog.begin(), keylog.end());
     dsb.resize((dsb.size() + 3) & ~std::size_t{3}, 0);  // the secrets are padded, then no options
-    std::lock_guard lock(mutex_);
     write_block(kDecryptionSecrets, dsb);
-    std::fflush(file_);
 }
 
 }  // namespace proxy

@@ -34,12 +34,16 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// After a failed accept (no descriptor left, say): how long to wait before the next, and how
+// often at most to report that accepting fails.
+constexpr auto kAcceptPause = std::chrono::milliseconds(50);
+constexpr auto kAcceptReportEvery = std::chrono::seconds(1);
 constexpr unsigned kVerdictThreads = 8;  // forged client handshakes waiting at once; more queue
 
 std::unique_ptr<PcapngWriter> open_capture(const RelayConfig& config) {
     if (config.capture_file == config.pcap_file)  // both would write the same file at once
         throw std::runtime_error("--capture " + config.capture_file + ": the same file as --write-pcap");
-    return std::make_unique<PcapngWriter>(config.capture_file);
+    return std::make_unique<PcapngWriter>("--capture", config.capture_file);
 }
 
 // One I/O thread: its own io_context, which only this thread runs, and every connection given
@@ -59,7 +63,7 @@ struct IoThread {
 struct RelayServer::Impl {
     Impl(const RelayConfig& c, decoder::EventBus& bus)
         : config(c), gate(bus), io(make_io_threads(c.threads)), acceptor(first()), drain_timer(first()),
-          signals(first()) {}
+          accept_pause(first()), signals(first()) {}
 
     static std::vector<std::unique_ptr<IoThread>> make_io_threads(unsigned n) {
         std::vector<std::unique_ptr<IoThread>> out;
@@ -80,7 +84,7 @@ struct RelayServer::Impl {
     std::unique_ptr<RelayShared> shared;
     std::vector<std::unique_ptr<IoThread>> io;
     tcp::acceptor acceptor;
-    asio::steady_timer drain_timer;
+    asio::steady_timer drain_timer, accept_pause;
     asio::signal_set signals;
     // Declared after io, so destroyed first: its waiting callbacks are woken while the
     // io_contexts they post to exist.
@@ -89,10 +93,16 @@ struct RelayServer::Impl {
     std::atomic<bool> stopping{false};
     std::size_t next_io = 0;  // on the first thread: where the least-loaded search starts
     RelayStats stats;  // on the first thread
+    std::uint64_t accept_failures = 0;  // since the last report; on the first thread
+    std::chrono::steady_clock::time_point accept_reported;
+    decoder::Endpoint listen_ep;  // for notices about the relay itself
     std::function<void(std::uint16_t)> listening;
 
     void setup();
     asio::awaitable<void> accept_loop();
+    asio::awaitable<void> accept_failed(const boost::system::error_code& ec);
+    void report_run_notice(std::string text);
+    void session_failed(std::exception_ptr e, const tcp::endpoint& peer);
     IoThread& least_loaded();
     void begin_stop();
     void session_ended(IoThread& thread);
@@ -103,7 +113,7 @@ void RelayServer::Impl::setup() {
     std::optional<RunAs> run_as;  // looked up first: an unknown name fails before anything is opened
     if (!config.run_as_user.empty()) run_as = find_user(config.run_as_user);
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
-    if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>(config.pcap_file);
+    if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>("--write-pcap", config.pcap_file);
     if (!config.capture_file.empty()) capture = open_capture(config);
     if (!config.plain) {
         if (!config.forge_ca.empty()) {
@@ -119,7 +129,8 @@ void RelayServer::Impl::setup() {
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
     }
     shared = std::make_unique<RelayShared>(
-        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get()});
+        RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get(),
+                    nullptr, keylog.get()});
     if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
     tcp::resolver resolver(first());
     boost::system::error_code ec;
@@ -137,6 +148,7 @@ void RelayServer::Impl::setup() {
     if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
                                      std::to_string(ep.port()) + ": " + ec.message());
     acceptor.listen();
+    listen_ep = {ep.address().to_string(), acceptor.local_endpoint().port()};
     if (run_as) drop_privileges(*run_as);  // files are open, keys loaded, port bound: root is no longer needed
 }
 
@@ -149,7 +161,10 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         // The socket is the chosen thread's from the start: its reactor registration too.
         auto [ec, socket] = co_await acceptor.async_accept(ex, peer, kTuple);
         if (ec == asio::error::operation_aborted || stopping) break;
-        if (ec) continue;  // e.g. the client reset before we accepted
+        if (ec) {
+            co_await accept_failed(ec);
+            continue;
+        }
         if (active >= config.max_connections) {
             ++stats.refused_over_limit;
             boost::system::error_code ignore;
@@ -159,10 +174,51 @@ asio::awaitable<void> RelayServer::Impl::accept_loop() {
         ++stats.accepted;
         ++active;
         ++thread.connections;
-        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this, &thread](std::exception_ptr) {
+        asio::co_spawn(ex, run_session(std::move(socket), peer, *shared), [this, &thread, peer](std::exception_ptr e) {
+            if (e) session_failed(e, peer);  // before its legs existed: no connection to tell
             session_ended(thread);
         });
     }
+}
+
+// A client that reset before accept() is its own loss: the next is accepted at once. Anything
+// else (EMFILE, ENFILE, ENOBUFS, ENOMEM) would fail again at once, spinning a CPU: wait a little
+// before the next accept, and say so at most once a second. Open relays go on meanwhile; new
+// clients wait in the listen backlog and are accepted once descriptors are free again.
+asio::awaitable<void> RelayServer::Impl::accept_failed(const boost::system::error_code& ec) {
+    if (ec == asio::error::connection_aborted || ec == asio::error::connection_reset) co_return;
+    ++accept_failures;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - accept_reported >= kAcceptReportEvery) {  // the first: the clock started at boot
+        report_run_notice("cannot accept connections: " + ec.message() + " (" + std::to_string(accept_failures) +
+                          " failed accept(s) since the last report); open relays go on, new clients wait");
+        accept_failures = 0;
+        accept_reported = now;
+    }
+    accept_pause.expires_after(kAcceptPause);
+    co_await accept_pause.async_wait(kTuple);
+}
+
+// A relay-error notice about the relay itself (conn 0), addressed to the listening socket.
+// Any thread.
+void RelayServer::Impl::report_run_notice(std::string text) {
+    decoder::Event e;
+    e.ts = EventGate::now();
+    e.dst = listen_ep;
+    e.payload = decoder::Notice{"relay-error", std::move(text)};
+    gate.post([this, e = std::move(e)]() mutable { gate.bus().emit(std::move(e)); });
+}
+
+void RelayServer::Impl::session_failed(std::exception_ptr e, const tcp::endpoint& peer) {
+    std::string what = "an exception of unknown type";
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        what = x.what();
+    } catch (...) {
+    }
+    report_run_notice("internal error in the relay of the connection from " + peer.address().to_string() + ":" +
+                      std::to_string(peer.port()) + " (" + what + "); it was closed, the relay goes on");
 }
 
 // Long-lived SIP connections end unevenly, so round-robin alone would let one thread carry
@@ -192,6 +248,7 @@ void RelayServer::Impl::begin_stop() {
     if (stopping.exchange(true)) return;
     boost::system::error_code ec;
     acceptor.close(ec);
+    accept_pause.cancel();
     signals.cancel(ec);
     // Each thread now ends once its connections have; the first also waits for the timer.
     // (No accept is half done: accept_loop runs on this thread and sees `stopping`.)
@@ -217,6 +274,15 @@ std::uint16_t RelayServer::listen_port() const {
 
 void RelayServer::on_listening(std::function<void(std::uint16_t)> callback) {
     impl_->listening = std::move(callback);
+}
+
+std::vector<std::string> RelayServer::write_failures() const {
+    std::vector<std::string> out;
+    for (const EvidenceFile* f : {impl_->keylog ? &impl_->keylog->file() : nullptr,
+                                  impl_->pcap ? &impl_->pcap->file() : nullptr,
+                                  impl_->capture ? &impl_->capture->file() : nullptr})
+        if (f && f->failed()) out.push_back(f->failure());
+    return out;
 }
 
 RelayStats RelayServer::run(bool handle_signals) {

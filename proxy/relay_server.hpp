@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "proxy/event_gate.hpp"
 #include "proxy/relay_config.hpp"
@@ -37,6 +39,9 @@ public:
     RelayStats run(bool handle_signals = true);
     // Thread-safe: as if SIGTERM had arrived.
     void stop();
+    // One line per evidence file (--keylog, --write-pcap, --capture) that could not be written
+    // completely, naming it and why; empty when all were. Thread-safe.
+    std::vector<std::string> write_failures() const;
 
 private:
     struct Impl;

@@ -9,7 +9,9 @@
 #include <optional>
 
 #include "proxy/handshakes.hpp"
+#include "proxy/key_log.hpp"
 #include "proxy/pump.hpp"
+#include "proxy/session_guard.hpp"
 #include "proxy/tls13_certificates.hpp"
 
 namespace proxy {
@@ -111,19 +113,26 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
               pump_tls(upstream, client, upstream_hooks, s.activity));
 }
 
-asio::awaitable<void> relay(Session& s, tcp::socket client_socket, tcp::endpoint client_ep) {
-    auto ex = client_socket.get_executor();
-    boost::system::error_code ec;
-    const auto listen_ep = client_socket.local_endpoint(ec);
-    const auto base = decoder::Transport::Tcp;
-    const bool decrypted = s.shared.client_facing != nullptr;
-    LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), base, decrypted);
-    if (s.shared.pcap) client_leg.write_pcap(*s.shared.pcap, decrypted);
-    if (s.shared.capture) client_leg.capture(*s.shared.capture);
-    TappedSocket client(std::move(client_socket), client_leg, Dir::ClientToServer);
-    s.sockets[0] = &client.socket();
+// What the leg is also written to (--write-pcap, --capture) and which files it reports on.
+void record_evidence(const RelayShared& shared, LegRecorder& leg, bool decrypted) {
+    if (shared.pcap) leg.write_pcap(*shared.pcap, decrypted);
+    if (shared.capture) leg.capture(*shared.capture);
+    if (shared.keylog && decrypted) leg.watch(shared.keylog->file());
+}
 
-    tcp::socket upstream_socket(ex);
+// Connects to the upstream (opening `upstream_leg`) and relays until both directions ended.
+// `refused`: the connect failed (reported on the client leg; the client sees the same failure).
+asio::awaitable<void> connect_and_relay(Session& s, TappedSocket client, std::optional<LegRecorder>& upstream_leg,
+                                        bool& refused) {
+    // The watchdog closes what s.sockets names: never a socket of a frame already gone, also
+    // when an exception unwinds this one.
+    struct Forget {
+        Session& s;
+        ~Forget() { s.sockets[0] = s.sockets[1] = nullptr; }
+    } forget{s};
+    LegRecorder& client_leg = client.recorder();
+    s.sockets[0] = &client.socket();
+    tcp::socket upstream_socket(client.socket().get_executor());
     s.sockets[1] = &upstream_socket;
     auto [cec, ignored] = co_await asio::async_connect(upstream_socket, s.shared.upstream, kTuple);
     if (cec) {
@@ -134,23 +143,38 @@ asio::awaitable<void> relay(Session& s, tcp::socket client_socket, tcp::endpoint
                                                               cec.message()});
         if (cec == asio::error::connection_refused) send_rst(client);
         else send_fin(client);
-        s.end();
+        refused = true;
         co_return;
     }
+    boost::system::error_code ec;
     upstream_socket.set_option(tcp::no_delay(true), ec);
     client.socket().set_option(tcp::no_delay(true), ec);
-    LegRecorder upstream_leg(s.shared.gate, endpoint_of(upstream_socket.local_endpoint(ec)),
-                             endpoint_of(upstream_socket.remote_endpoint(ec)), base, decrypted);
-    if (s.shared.pcap) upstream_leg.write_pcap(*s.shared.pcap, decrypted);
-    if (s.shared.capture) upstream_leg.capture(*s.shared.capture);
-    TappedSocket upstream(std::move(upstream_socket), upstream_leg, Dir::ServerToClient);
+    const bool decrypted = s.shared.client_facing != nullptr;
+    upstream_leg.emplace(s.shared.gate, endpoint_of(upstream_socket.local_endpoint(ec)),
+                         endpoint_of(upstream_socket.remote_endpoint(ec)), decoder::Transport::Tcp, decrypted);
+    record_evidence(s.shared, *upstream_leg, decrypted);
+    TappedSocket upstream(std::move(upstream_socket), *upstream_leg, Dir::ServerToClient);
     s.sockets[1] = &upstream.socket();
-    if (s.shared.client_facing) co_await relay_tls(s, std::move(client), std::move(upstream));
+    if (decrypted) co_await relay_tls(s, std::move(client), std::move(upstream));
     else co_await relay_plain(s, client, upstream);
-    s.sockets[0] = s.sockets[1] = nullptr;
-    const auto how = s.timed_out ? decoder::CloseHow::Timeout : decoder::CloseHow::CaptureEnd;
-    client_leg.finish(how);
-    upstream_leg.finish(how);
+}
+
+asio::awaitable<void> relay(Session& s, tcp::socket client_socket, tcp::endpoint client_ep) {
+    boost::system::error_code ec;
+    const auto listen_ep = client_socket.local_endpoint(ec);
+    const bool decrypted = s.shared.client_facing != nullptr;
+    LegRecorder client_leg(s.shared.gate, endpoint_of(client_ep), endpoint_of(listen_ep), decoder::Transport::Tcp,
+                           decrypted);
+    record_evidence(s.shared, client_leg, decrypted);
+    std::optional<LegRecorder> upstream_leg;
+    bool refused = false;
+    TappedSocket client(std::move(client_socket), client_leg, Dir::ClientToServer);
+    co_await guard_session(connect_and_relay(s, std::move(client), upstream_leg, refused), client_leg, upstream_leg);
+    if (!refused) {
+        const auto how = s.timed_out ? decoder::CloseHow::Timeout : decoder::CloseHow::CaptureEnd;
+        client_leg.finish(how);
+        if (upstream_leg) upstream_leg->finish(how);
+    }
     s.end();
 }
 

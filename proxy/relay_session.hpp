@@ -15,6 +15,7 @@
 namespace proxy {
 
 class CertForge;
+class KeyLog;
 class PcapngWriter;
 class VerdictPool;
 
@@ -28,6 +29,7 @@ struct RelayShared {
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
     PcapngWriter* capture = nullptr;  // --capture
     VerdictPool* verdicts = nullptr;  // with forge: where the client's handshake may wait
+    KeyLog* keylog = nullptr;  // --keylog: a failed write is reported on the TLS legs
 };
 
 // `client_ep` comes from accept(): a client that reset at once has no remote_endpoint() any more.

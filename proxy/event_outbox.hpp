@@ -1,0 +1,62 @@
+// Between the relay's decoder thread and the output (the pipeline bus: diagnosis, stdout,
+// --html, --ladder-out, HEP). The output runs on a thread of its own, so a slow reader of
+// stdout (a pipe nobody reads, a terminal scrolled back) stalls only the output: the decoder
+// thread, and through it the I/O threads, never wait for it. What it cannot take yet waits in
+// a queue bounded per connection; past kMaxQueuedPerConn events of one connection, more are
+// dropped and counted, and once there is room again a notice (`events-dropped`) says how many
+// went missing. conn_open and conn_close are never dropped: every connection is still shown
+// and summarised. Events keep the order in which they were decoded.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "decoder/event_bus.hpp"
+
+namespace proxy {
+
+class EventOutbox : public decoder::EventSink {
+public:
+    explicit EventOutbox(decoder::EventBus& out);
+    // Delivers what is still queued, then stops the output thread.
+    ~EventOutbox() override;
+    EventOutbox(const EventOutbox&) = delete;
+    EventOutbox& operator=(const EventOutbox&) = delete;
+
+    // On the decoder thread: queues the event (or drops it, see above); never waits.
+    void on_event(const decoder::Event& event) override;
+    // On the decoder thread, after a batch of work: the output takes what was queued. (Not
+    // per event: a wake-up of the output thread per SIP message would cost a CPU switch each.)
+    void wake();
+    // Returns once everything queued so far has reached the output bus.
+    void drain();
+
+    static constexpr std::size_t kMaxQueuedPerConn = 512;
+
+private:
+    struct PerConn {
+        std::size_t queued = 0;
+        std::uint64_t dropped = 0;  // since the last notice
+    };
+    void run();
+    void push(decoder::Event event, PerConn& per_conn);
+
+    decoder::EventBus& out_;
+    std::mutex mutex_;
+    std::condition_variable wake_, idle_;
+    std::deque<decoder::Event> queue_;
+    std::unordered_map<std::uint64_t, PerConn> per_conn_;
+    bool delivering_ = false;  // the output thread holds events taken off the queue
+    bool stop_ = false;
+    std::thread thread_;  // last: starts after the members above exist
+};
+
+// The notice that stands for `dropped` events of one connection, in its place.
+decoder::Event dropped_events_notice(const decoder::Event& next, std::uint64_t dropped);
+
+}  // namespace proxy
