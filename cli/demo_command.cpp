@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/demo_lessons.hpp"
 #include "cli/demo_tls.hpp"
 #include "decoder/diagnoser.hpp"
 #include "decoder/event_bus.hpp"
@@ -325,40 +326,10 @@ RunOutcome run_one(const std::string& um_cert) {
 #endif
 
 #ifdef SIPTAP_HAVE_PROXY
-// What each certificate's run sets out to show: Lync's answer, and the finding that names the
-// cause (none for the good certificate). A demo that showed it succeeded, whatever it found.
-struct Lesson {
-    std::string_view lync_verdict_starts;
-    std::vector<std::string_view> any_finding;  // empty: no error finding at all
-};
-
-Lesson lesson_of(const std::string& um_cert) {
-    if (um_cert == "good") return {"answered 200 OK", {}};
-    if (um_cert == "wildcard") return {"closed the connection without a word", {"wildcard-subject-cn"}};
-    if (um_cert == "san-only")
-        return {"closed the connection without a word", {"cn-not-peer-fqdn", "san-ignored-by-lync"}};
-    if (um_cert == "expired") return {"refused the handshake with the certificate_expired alert", {"cert-expired"}};
-    return {"refused the handshake with the unknown_ca alert", {"untrusted-issuer"}};
-}
-
-bool demonstrated(const std::string& um_cert, const RunOutcome& outcome) {
-    const Lesson lesson = lesson_of(um_cert);
-    if (!outcome.lync_verdict.starts_with(lesson.lync_verdict_starts)) return false;
-    if (lesson.any_finding.empty()) return outcome.errors == 0;
-    return std::any_of(lesson.any_finding.begin(), lesson.any_finding.end(), [&](std::string_view code) {
-        return std::find(outcome.error_codes.begin(), outcome.error_codes.end(), code) != outcome.error_codes.end();
-    });
-}
-
 // One line that says whether the run showed what it set out to: the exit code follows it.
 bool report_lesson(const std::string& um_cert, const RunOutcome& outcome) {
-    const bool shown = demonstrated(um_cert, outcome);
-    const Lesson lesson = lesson_of(um_cert);
-    std::cout << (shown ? "  Demonstrated: " : "  NOT demonstrated: expected ") << "Lync "
-              << lesson.lync_verdict_starts
-              << (lesson.any_finding.empty() ? std::string(" with no error finding")
-                                             : " and the finding " + std::string(lesson.any_finding.front()))
-              << (shown ? "" : ", but Lync " + outcome.lync_verdict) << "\n\n";
+    const bool shown = demo::lesson_shown(um_cert, outcome.lync_verdict, outcome.error_codes);
+    std::cout << demo::lesson_line(um_cert, outcome.lync_verdict, shown) << "\n\n";
     return shown;
 }
 #endif
