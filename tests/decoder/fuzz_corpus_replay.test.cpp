@@ -14,6 +14,7 @@ using namespace decoder;
 SIPTAP_FUZZ_HARNESS(sip);
 SIPTAP_FUZZ_HARNESS(tls);
 SIPTAP_FUZZ_HARNESS(tls_decrypt);
+SIPTAP_FUZZ_HARNESS(tls_record);
 SIPTAP_FUZZ_HARNESS(x509);
 SIPTAP_FUZZ_HARNESS(keylog);
 SIPTAP_FUZZ_HARNESS(filter);
@@ -35,6 +36,7 @@ TEST_CASE("[fuzz] every decoder harness replays its corpus without a crash", "[f
     CHECK(fuzz_replay::replay("sip", fuzz_sip_input) > 10);
     CHECK(fuzz_replay::replay("tls", fuzz_tls_input) > 0);
     CHECK(fuzz_replay::replay("tls_decrypt", fuzz_tls_decrypt_input) > 0);
+    CHECK(fuzz_replay::replay("tls_record", fuzz_tls_record_input) > 0);
     CHECK(fuzz_replay::replay("x509", fuzz_x509_input) > 0);
     CHECK(fuzz_replay::replay("keylog", fuzz_keylog_input) > 0);
     CHECK(fuzz_replay::replay("filter", fuzz_filter_input) > 0);

@@ -9,6 +9,8 @@ keylog: a few of the key logs the TLS captures' peers wrote
 tls_decrypt: per TLS capture, its TCP segments in wire order as [2-byte direction+length][bytes]
 relay_hello: per TLS capture, the client's bytes (mode 0) and the server's (mode 1)
 pcap (also): TLS captures with their key log injected as Decryption Secrets Blocks
+tls_record: per suite the harness knows (selector byte), a few records, sealed as a peer
+    would (and with 0x40, CBC encrypt-then-MAC; with 0x80 "raw")
 filter: the expressions of the --filter documentation and tests; hep: SIP with addresses
 Run from the repository root: python3 tests/fuzz/make_corpus.py
 """
@@ -111,6 +113,15 @@ def hep_seeds():
     save("hep", b"10.0.0.2\nnot-an-address\n" + invite, "bad-address.seed")
 
 
+def tls_record_seeds():
+    sip = b"OPTIONS sip:lync01.contoso.com SIP/2.0\r\nCall-ID: abc123@exch01\r\nContent-Length: 0\r\n\r\n"
+    records = [(23, sip), (21, b"\x01\x00"), (22, b"\x14\x00\x00\x0c" + bytes(12)), (23, b"")]
+    data = b"".join(bytes([t]) + len(p).to_bytes(2, "big") + p for t, p in records)
+    for suite in range(8):  # the order of kSuites in fuzz_tls_record.cpp
+        for flags in (0x00, 0x40, 0x80):
+            save("tls_record", bytes([suite | flags]) + data, "suite%d-%02x.seed" % (suite, flags))
+
+
 def x509_seeds():
     for pem in sorted(glob.glob(os.path.join(ROOT, "pcaps", "tls-pki", "*.pem"))):
         if pem.endswith(".chain.pem"):
@@ -142,6 +153,7 @@ if __name__ == "__main__":
     pcap_seeds()
     keylog_seeds()
     tls_decrypt_seeds()
+    tls_record_seeds()
     relay_hello_seeds()
     secrets_pcap_seeds()
     filter_seeds()
