@@ -163,6 +163,11 @@ bool eval(const Node& n, const Event& e) {
 EventFilter EventFilter::parse(std::string_view expression) {
     auto tokens = tokenize(expression);
     if (tokens.empty()) throw std::invalid_argument("empty filter expression");
+    // The parser, eval() and the tree's destruction recurse as deep as the expression nests;
+    // a bound on its words bounds the stack (fuzzing found 3,000 '(' overflowing it).
+    if (tokens.size() > kMaxFilterWords)
+        throw std::invalid_argument("filter expression too long: " + std::to_string(tokens.size()) +
+                                    " words, at most " + std::to_string(kMaxFilterWords));
     EventFilter f;
     f.text_ = std::string(expression);
     f.root_ = Parser(std::move(tokens)).parse();

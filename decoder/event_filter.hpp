@@ -24,6 +24,9 @@
 
 namespace decoder {
 
+// Words (and parentheses) an expression may have: far more than a command line needs.
+inline constexpr std::size_t kMaxFilterWords = 512;
+
 class EventFilter {
 public:
     // Throws std::invalid_argument naming the offending word (startup only).

@@ -100,6 +100,17 @@ TEST_CASE("[filter] bad expressions say what is wrong", "[filter]") {
     REQUIRE_THROWS_WITH(EventFilter::parse(expr), Catch::Contains(message));
 }
 
+TEST_CASE("[filter] a deeply nested or very long expression is refused, not a stack overflow", "[filter]") {
+    // fuzz_filter's crasher (tests/fuzz/corpus/filter/stack-overflow-nested-parens) was 3,312 '('.
+    REQUIRE_THROWS_WITH(EventFilter::parse(std::string(100000, '(') + "port 5060"), Catch::Contains("too long"));
+    std::string chain = "port 5060";
+    for (int i = 0; i < 100000; ++i) chain += " and not port 1";
+    REQUIRE_THROWS_WITH(EventFilter::parse(chain), Catch::Contains("at most 512"));
+    std::string longest = "port 5060";  // 511 words still parse
+    for (int i = 0; i < 167; ++i) longest += " or conn " + std::to_string(i);
+    CHECK(EventFilter::parse(longest).matches(event(0, kA, kB, sip(true, "INVITE", 0, "x"))));
+}
+
 TEST_CASE("[filter] a shown connection keeps its open, teardown and findings", "[filter]") {
     Recorder out;
     FilterSink sink(EventFilter::parse("method OPTIONS"), {&out});

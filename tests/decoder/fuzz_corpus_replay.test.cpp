@@ -1,56 +1,62 @@
-// Replays every committed fuzz input (seeds and the crashers fuzzing found, kept under
-// descriptive names) through the parsers in the normal build, so a fixed crash stays fixed
-// even where clang/libFuzzer is not used.
+// Replays every committed fuzz input (seeds, what long runs found, and the crashers fuzzing
+// found, kept under descriptive names) through the fuzz harnesses and the parsers in the
+// normal build, so a fixed crash stays fixed even where clang/libFuzzer is not used. The
+// seeds (named *.seed, *.der) are real traffic: they must also parse.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
 #include "decoder/sip_parser.hpp"
-#include "decoder/sip_stream.hpp"
 #include "decoder/tls_session.hpp"
 #include "decoder/x509_summary.hpp"
+#include "fuzz_replay_support.hpp"
 
 using namespace decoder;
 
-namespace {
+SIPTAP_FUZZ_HARNESS(sip);
+SIPTAP_FUZZ_HARNESS(tls);
+SIPTAP_FUZZ_HARNESS(tls_decrypt);
+SIPTAP_FUZZ_HARNESS(tls_record);
+SIPTAP_FUZZ_HARNESS(x509);
+SIPTAP_FUZZ_HARNESS(keylog);
+SIPTAP_FUZZ_HARNESS(filter);
+SIPTAP_FUZZ_HARNESS(hep);
 
-std::vector<std::string> corpus(const std::string& target) {
-    std::vector<std::string> inputs;
-    const auto dir = std::filesystem::path(SIPTAP_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / target;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::ifstream in(entry.path(), std::ios::binary);
-        inputs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    return inputs;
-}
+namespace {
 
 std::span<const std::byte> bytes(const std::string& s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-}  // namespace
-
-TEST_CASE("[fuzz] SIP corpus replays without a crash and parses the seeds", "[fuzz]") {
-    std::size_t complete = 0;
-    const auto inputs = corpus("sip");
-    REQUIRE(inputs.size() > 10);
-    for (const auto& input : inputs) {
-        complete += parse_sip_message(input, SipFraming::Datagram).status == ParseStatus::Complete;
-        SipStream stream;
-        std::vector<Payload> out;
-        stream.feed(bytes(input), out);
-        stream.finish(out);
-    }
-    CHECK(complete > inputs.size() / 2);  // the seeds are real SIP payloads
+bool is_seed(const std::string& name) {
+    return name.ends_with(".seed") || name.ends_with(".der") || name.starts_with("seed-");
 }
 
-TEST_CASE("[fuzz] TLS corpus replays without a crash", "[fuzz]") {
-    const auto inputs = corpus("tls");
-    REQUIRE_FALSE(inputs.empty());
-    for (const auto& input : inputs) {
-        if (input.size() < 2) continue;
+}  // namespace
+
+TEST_CASE("[fuzz] every decoder harness replays its corpus without a crash", "[fuzz]") {
+    CHECK(fuzz_replay::replay("sip", fuzz_sip_input) > 10);
+    CHECK(fuzz_replay::replay("tls", fuzz_tls_input) > 0);
+    CHECK(fuzz_replay::replay("tls_decrypt", fuzz_tls_decrypt_input) > 0);
+    CHECK(fuzz_replay::replay("tls_record", fuzz_tls_record_input) > 0);
+    CHECK(fuzz_replay::replay("x509", fuzz_x509_input) > 0);
+    CHECK(fuzz_replay::replay("keylog", fuzz_keylog_input) > 0);
+    CHECK(fuzz_replay::replay("filter", fuzz_filter_input) > 0);
+    CHECK(fuzz_replay::replay("hep", fuzz_hep_input) > 0);
+}
+
+TEST_CASE("[fuzz] the SIP seeds are real SIP payloads", "[fuzz]") {
+    std::size_t seeds = 0, complete = 0;
+    for (const auto& [name, input] : fuzz_replay::corpus("sip")) {
+        if (!is_seed(name)) continue;
+        ++seeds;
+        complete += parse_sip_message(input, SipFraming::Datagram).status == ParseStatus::Complete;
+    }
+    REQUIRE(seeds > 10);
+    CHECK(complete > seeds / 2);
+}
+
+TEST_CASE("[fuzz] the TLS seeds decode", "[fuzz]") {
+    for (const auto& [name, input] : fuzz_replay::corpus("tls")) {
+        if (!is_seed(name) || input.size() < 2) continue;
         const auto body = bytes(input).subspan(1);
         const std::size_t split = static_cast<unsigned char>(input[0]) * body.size() / 255;
         TlsSession session;
@@ -61,12 +67,14 @@ TEST_CASE("[fuzz] TLS corpus replays without a crash", "[fuzz]") {
     }
 }
 
-TEST_CASE("[fuzz] X.509 corpus replays without a crash", "[fuzz]") {
-    std::size_t parsed = 0;
-    const auto inputs = corpus("x509");
-    for (const auto& input : inputs) {
+TEST_CASE("[fuzz] the X.509 seeds are the project's real certificates", "[fuzz]") {
+    std::size_t seeds = 0, parsed = 0;
+    for (const auto& [name, input] : fuzz_replay::corpus("x509")) {
+        if (!is_seed(name)) continue;
+        ++seeds;
         std::string error;
         parsed += summarize_certificate(bytes(input), Side::Client, 0, &error).has_value();
     }
-    CHECK(parsed == inputs.size());  // the seeds are the project's real certificates
+    REQUIRE(seeds >= 8);
+    CHECK(parsed == seeds);
 }

@@ -1,5 +1,6 @@
-// Arbitrary bytes as a capture file, through libpcap, the packet layers, reassembly and
-// the decoder. The file goes through a memory stream so no temporary files pile up.
+// Arbitrary bytes as a capture file, as `siptap read` takes one: its Decryption Secrets
+// Blocks (pcapng) become the key log, then libpcap, the packet layers, reassembly and the
+// decoder. The file is written to a temporary file, removed after each input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -8,8 +9,10 @@
 #include "capture/connection_flow.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
+#include "capture/pcapng_secrets.hpp"
 #include "decoder/diagnoser.hpp"
 #include "decoder/event_bus.hpp"
+#include "decoder/tls_keylog.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     char path[] = "/tmp/siptap-fuzz-pcap-XXXXXX";
@@ -18,10 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool written = write(fd, data, size) == static_cast<ssize_t>(size);
     close(fd);
     if (written) {
+        const auto secrets = capture::read_pcapng_secrets(path);
+        decoder::KeyLog keys;
+        std::vector<std::string> problems;
+        keys.add_text(secrets.keylog, "fuzz.pcapng", problems);
         decoder::EventBus bus;
         decoder::Diagnoser diagnoser(bus, {});
         bus.add_sink(diagnoser);
-        capture::ConnectionFlowFactory flows(bus);
+        capture::ConnectionFlowFactory flows(bus, &keys);
         capture::PacketProcessor processor(bus, flows);
         try {
             capture::PcapFileReader reader(path);
