@@ -13,6 +13,24 @@ std::size_t index(Dir d) { return d == Dir::ClientToServer ? 0 : 1; }
 
 constexpr std::size_t kMaxPending = 256;  // bounded even when nothing is ever answered
 
+// A TLS 1.3 alert is an application_data record of 19 bytes: two bytes of alert, one of
+// content type and a 16-byte AEAD tag.
+constexpr std::uint64_t kTls13AlertRecord = 19;
+
+// Whether a TLS 1.2 encrypted record can hold exactly one two-byte alert: AES-GCM/CCM
+// (8-byte explicit nonce + 2 + 16-byte tag = 26), ChaCha20-Poly1305 (2 + 16 = 18), or CBC:
+// a 16-byte IV and one block of alert, MAC and padding, with the MAC (SHA-1, SHA-256,
+// SHA-384) inside the blocks or, with encrypt-then-MAC, after them.
+bool alert_sized(std::uint64_t length) {
+    if (length == 18 || length == 26) return true;
+    for (std::uint64_t mac : {0u, 20u, 32u, 48u}) {
+        if (length <= mac) continue;
+        const std::uint64_t blocks = length - mac;
+        if (blocks % 16 == 0 && blocks >= 32 && blocks <= 16 + 64) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::size_t ConnectionState::PendingHash::operator()(PendingKey k) const noexcept {
@@ -37,11 +55,9 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
             if (const auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
         }
     } else if (const auto* tls = std::get_if<TlsMessage>(&payload)) {
-        if (tls->type == "application_data") {
-            ++records_[i];
-            last_record_ = LastRecord{tls->length.value_or(0), ts, sender_side(dir)};
-        }
+        if (tls->type == "application_data") on_record(dir, ts, *tls);
     } else if (const auto* alert = std::get_if<TlsAlert>(&payload)) {
+        if (alert->encrypted) return on_encrypted_alert(dir, ts, alert_sized(alert->length.value_or(0)));
         // A close_notify or a fatal alert is where that side ended the connection, even if
         // the other side's FIN reaches the wire first.
         if (alert->description == "close_notify") {
@@ -52,6 +68,32 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
             mark_close(dir, CloseHow::Alert, ts);
         }
     }
+}
+
+void ConnectionState::on_record(Dir dir, Micros ts, const TlsMessage& tls) {
+    const Side from = sender_side(dir);
+    const bool new_run = !last_record_ || last_record_->from != from;
+    // Without keys a TLS 1.3 alert looks like data. A 19-byte record that opens a new run
+    // after a request was answered (server flight; client flight and request; tickets and
+    // answer) is the sender ending the connection, not a new request: counting it as one
+    // would blame the other side's FIN for leaving it unanswered. A server's fatal alert
+    // right after the client's flight opens only the third run and stays a record.
+    if (tls.encrypted && tls.version == "TLS 1.3" && tls.length == kTls13AlertRecord && new_run &&
+        record_runs_ >= 3)
+        return on_encrypted_alert(dir, ts, true);
+    if (new_run) ++record_runs_;
+    ++records_[index(dir)];
+    last_record_ = LastRecord{tls.length.value_or(0), ts, from};
+}
+
+void ConnectionState::on_encrypted_alert(Dir dir, Micros ts, bool alert_sized) {
+    const auto i = index(dir);
+    if (encrypted_alert_[i] || fatal_alert_[i] || close_notify_[i]) return;
+    // An alert sent after the other side's last record answered ours is how a TLS stack
+    // says goodbye; a fatal alert would have come before the answer, not after it.
+    const bool answered = last_record_ && last_record_->from != sender_side(dir);
+    encrypted_alert_[i] = alert_sized && answered ? "encrypted alert (probably close_notify)" : "encrypted alert";
+    mark_close(dir, CloseHow::Alert, ts);
 }
 
 std::optional<ConnectionState::Last> ConnectionState::last_before_close() const {
@@ -66,7 +108,7 @@ void ConnectionState::mark_close(Dir dir, CloseHow how, Micros ts) {
     if (first_close_) return;  // later closes are the answer to the first, not the cause
     const auto i = index(dir);
     if (how == CloseHow::Fin && close_notify_[i]) how = CloseHow::CloseNotify;
-    else if (how == CloseHow::Fin && fatal_alert_[i]) how = CloseHow::Alert;
+    else if (how == CloseHow::Fin && (fatal_alert_[i] || encrypted_alert_[i])) how = CloseHow::Alert;
     first_close_ = CloseMark{dir, how, ts, last_before_close()};
 }
 
@@ -85,8 +127,8 @@ ConnClose ConnectionState::make_close(CloseHow how_if_nobody_closed, Micros now,
         // Nobody closed the TCP connection, but a side may have ended TLS with an alert.
         for (Dir d : {Dir::ClientToServer, Dir::ServerToClient}) {
             const auto i = index(d);
-            if (fatal_alert_[i] || close_notify_[i]) {
-                mark = CloseMark{d, fatal_alert_[i] ? CloseHow::Alert : CloseHow::CloseNotify, now,
+            if (fatal_alert_[i] || close_notify_[i] || encrypted_alert_[i]) {
+                mark = CloseMark{d, fatal_alert_[i] || encrypted_alert_[i] ? CloseHow::Alert : CloseHow::CloseNotify, now,
                                  last_before_close()};
                 break;
             }
@@ -98,6 +140,7 @@ ConnClose ConnectionState::make_close(CloseHow how_if_nobody_closed, Micros now,
         c.side = sender_side(mark->dir);
         c.how = mark->how;
         if (fatal_alert_[index(mark->dir)]) c.alert = fatal_alert_[index(mark->dir)];
+        else if (encrypted_alert_[index(mark->dir)]) c.alert = encrypted_alert_[index(mark->dir)];
     } else {
         c.how = how_if_nobody_closed;
     }

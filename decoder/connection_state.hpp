@@ -68,11 +68,15 @@ private:
     };
 
     void mark_close(Dir dir, CloseHow how, Micros ts);
+    void on_record(Dir dir, Micros ts, const TlsMessage& tls);
+    void on_encrypted_alert(Dir dir, Micros ts, bool alert_sized);
     std::optional<Last> last_before_close() const;
 
     std::array<bool, 2> fin_{};
     std::array<bool, 2> close_notify_{};
     std::array<std::optional<std::string>, 2> fatal_alert_{};
+    // Read without keys: "encrypted alert (probably close_notify)" or "encrypted alert".
+    std::array<std::optional<std::string>, 2> encrypted_alert_{};
     std::optional<CloseMark> first_close_;
     std::optional<Last> last_sip_;  // its summary string is reused from message to message
     std::optional<LastRecord> last_record_;
@@ -80,6 +84,9 @@ private:
     std::unordered_map<Pending, std::uint64_t, PendingHash, PendingEqual> pending_;
     std::uint64_t requests_seen_ = 0;
     std::array<std::uint64_t, 2> records_{}, messages_{};
+    // Runs of application data records from one side: a TLS 1.3 request and its answer
+    // are two runs, after the handshake's two (server flight, client flight).
+    std::uint64_t record_runs_ = 0;
 };
 
 }  // namespace decoder

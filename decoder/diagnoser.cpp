@@ -97,6 +97,7 @@ void Diagnoser::on_event(const Event& e) {
     else if (const auto* s = e.as<SipMessage>()) on_sip(e, info, *s);
     else if (const auto* a = e.as<TlsAlert>()) {
         if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
+        if (sender == Side::Server && !a->encrypted && a->level == "fatal") check_refusal(e, info, a->description);
     } else if (const auto* c = e.as<ConnClose>()) {
         on_close(e, info, *c);
         conns_.erase(it);
@@ -105,6 +106,11 @@ void Diagnoser::on_event(const Event& e) {
 
 void Diagnoser::on_tls(const Event& e, ConnInfo& info, const TlsMessage& m) {
     if (m.type == "certificate_request") info.certificate_request_seq = e.seq;
+    if (m.type == "client_hello" && e.src == info.client) {
+        info.client_hello = m;
+        info.client_hello_seq = e.seq;
+    }
+    if (m.type == "server_hello") info.client_hello.reset();  // answered: no refusal to name
     if (m.type != "certificate" || !m.certificate_count) return;
     const Side side = e.src == info.client ? Side::Client : Side::Server;
     info.sides[index(side)].announced = *m.certificate_count;
@@ -164,7 +170,18 @@ void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {
         check_chain(e, info, side);
         check_name(e, info, side, true);
     }
+    // A server that closes right after the ClientHello, without an alert, refused it too.
+    if (c.side == Side::Server && (c.how == CloseHow::Fin || c.how == CloseHow::Rst))
+        check_refusal(e, info, to_string(c.how));
     for (auto& f : check_close(c, e.transport, info.client, info.server)) emit(e, info, std::move(f), {e.seq});
+}
+
+void Diagnoser::check_refusal(const Event& e, ConnInfo& info, std::string_view refusal) {
+    if (!info.client_hello || info.refusal_named) return;
+    if (auto f = check_refused_hello(*info.client_hello, refusal, info.client, info.server)) {
+        info.refusal_named = true;
+        emit(e, info, std::move(*f), {info.client_hello_seq, e.seq});
+    }
 }
 
 }  // namespace decoder

@@ -39,12 +39,16 @@ private:
         Transport transport = Transport::Tcp;
         std::optional<std::uint64_t> certificate_request_seq;
         std::array<SideInfo, 2> sides;
+        std::optional<TlsMessage> client_hello = std::nullopt;  // until the ServerHello answers it
+        std::uint64_t client_hello_seq = 0;
+        bool refusal_named = false;
     };
 
     void on_tls(const Event& e, ConnInfo& info, const TlsMessage& m);
     void on_certificate(const Event& e, ConnInfo& info, const Certificate& c);
     void on_sip(const Event& e, ConnInfo& info, const SipMessage& m);
     void on_close(const Event& e, ConnInfo& info, const ConnClose& c);
+    void check_refusal(const Event& e, ConnInfo& info, std::string_view refusal);
     void check_name(const Event& e, ConnInfo& info, Side side, bool final);
     void check_chain(const Event& e, ConnInfo& info, Side side);
     void emit(const Event& cause, const ConnInfo& info, FindingDraft draft,

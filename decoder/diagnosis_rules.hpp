@@ -39,6 +39,13 @@ std::optional<FindingDraft> check_alert(const TlsAlert& alert, Side sender, cons
 std::optional<FindingDraft> check_sip_response(const SipMessage& message, const Endpoint& from);
 std::optional<FindingDraft> check_ms_diagnostics(const SipMessage& message, const Endpoint& from);
 
+// tls-version-mismatch or no-shared-cipher: the server refused `hello` before any ServerHello,
+// with the alert `refusal` (protocol_version, handshake_failure) or by closing ("fin", "rst").
+std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, std::string_view refusal,
+                                                const Endpoint& client, const Endpoint& server);
+// The highest version a ClientHello offers (supported_versions, else its version), or "".
+std::string highest_offered_version(const TlsMessage& hello);
+
 // closed-after-request, reset-by-peer, handshake-incomplete.
 std::vector<FindingDraft> check_close(const ConnClose& close, Transport transport,
                                       const Endpoint& client, const Endpoint& server);

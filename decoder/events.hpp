@@ -92,6 +92,9 @@ struct TlsAlert {
     std::string level;        // warning, fatal, or unknown when encrypted
     std::string description;  // bad_certificate, close_notify, ... ; "encrypted" when unknown
     bool encrypted = false;
+    // The record's length when encrypted: every alert is two bytes of plaintext, so the
+    // length tells an alert-sized record from anything else.
+    std::optional<std::uint64_t> length = std::nullopt;
 };
 
 struct ConnClose {

@@ -81,6 +81,7 @@ void fill(json& j, const TlsAlert& p) {
     j["level"] = p.level;
     j["description"] = p.description;
     j["encrypted"] = p.encrypted;
+    put_optional(j, "length", p.length);
 }
 
 void fill(json& j, const ConnClose& p) {

@@ -291,6 +291,7 @@ void fill(Object& o, const SipMessage& p, const Event&) {
 void fill(Object& o, const TlsAlert& p, const Event&) {
     o.str("description", p.description);
     o.boolean("encrypted", p.encrypted);
+    opt_num(o, "length", p.length);
     o.str("level", p.level);
 }
 

@@ -209,7 +209,7 @@ void TlsSession::Impl::on_alert(Dir dir, const Record& record, std::vector<Paylo
     auto byte = [&](std::size_t i) { return std::to_integer<std::uint8_t>(f[i]); };
     const bool plain_pair = f.size() == 2 && is_known_alert(byte(0), byte(1));
     if (at(dir).sealed && !plain_pair) {
-        out.emplace_back(TlsAlert{"unknown", "encrypted", true});
+        out.emplace_back(TlsAlert{"unknown", "encrypted", true, f.size()});
         return;
     }
     named_alerts(dir, f, out);

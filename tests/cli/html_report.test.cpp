@@ -146,3 +146,28 @@ TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
     WARN("screenshot kept at " << png);
     views_test::run("rm -rf " + quote(profile.substr(0, profile.find('\n'))));
 }
+
+TEST_CASE("[html] Windows peers' refusals are named in the report, the text and the JSON", "[html]") {
+    const std::string files = quote(SIPTAP_PCAP_DIR "/tls10-client-tls12-server.pcapng") + " " +
+                              quote(SIPTAP_PCAP_DIR "/tls12-no-shared-cipher.pcapng") + " " +
+                              quote(SIPTAP_PCAP_DIR "/tls13-good-server-fin.pcapng");
+    const auto out = views_test::artifact_dir() + "/windows-refusals.html";
+    std::filesystem::remove(out);
+    const auto html_run = views_test::run(quote(SIPTAP_BINARY) + " read --html " + quote(out) + " " + files + " 2>/dev/null");
+    const auto text = views_test::run("COLUMNS=200 " + quote(SIPTAP_BINARY) + " read --no-color " + files + " 2>/dev/null");
+    const auto json = views_test::run(quote(SIPTAP_BINARY) + " read --json " + files + " 2>/dev/null");
+    CHECK(html_run.exit_code == 1);
+    CHECK(text.exit_code == 1);
+    CHECK(json.exit_code == 1);
+    const auto html = views_test::slurp(out);
+    for (const char* code : {"tls-version-mismatch", "no-shared-cipher"}) {
+        CAPTURE(code);
+        CHECK(count(html, "<code>" + std::string(code) + "</code>") == 1);
+        CHECK(count(text.out, std::string("ERROR ") + code) >= 1);
+        CHECK(count(json.out, std::string("\"code\":\"") + code + "\"") == 1);
+    }
+    CHECK(html.find("Enable TLS 1.2 on the client") != std::string::npos);
+    // The healthy TLS 1.3 session: the client's goodbye, no error pinned on the server.
+    CHECK(text.out.find("(client) with alert (encrypted alert (probably close_notify))") != std::string::npos);
+    CHECK(count(json.out, "\"code\":\"closed-after-request\"") == 0);
+}

@@ -230,10 +230,7 @@ TEST_CASE("[live] bad interface or capture filter: a clear message and exit code
 }
 
 TEST_CASE("[live] --rsa-key decrypts an RSA key exchange session as it is sniffed", "[live]") {
-    if (geteuid() != 0) {
-        WARN("SKIPPED: live capture needs root or CAP_NET_RAW");
-        return;
-    }
+    test::require_available("root", geteuid() == 0, "live capture needs root (CAP_NET_RAW)");
     std::uint16_t port = 0;
     close(listen_loopback(port));  // a free port for openssl s_server
     const std::string pki = std::string(SIPTAP_PCAP_DIR) + "/tls-pki/";
@@ -258,4 +255,56 @@ TEST_CASE("[live] --rsa-key decrypts an RSA key exchange session as it is sniffe
     CHECK(out.find("\"cipher\":\"TLS_RSA_WITH_AES_128_CBC_SHA\"") != std::string::npos);
     CHECK(out.find("\"call_id\":\"live-test-7\"") != std::string::npos);
     CHECK(out.find("\"event\":\"notice\"") == std::string::npos);
+}
+
+// A healthy TLS connection seen without keys: OPTIONS answered, the client's close_notify
+// (TLS 1.3: a 19-byte application_data record), then the server's FIN first. The client's
+// alert is the first teardown act; no side may be blamed for an unanswered request.
+TEST_CASE("[live] a healthy TLS connection without keys: the client's encrypted alert ends it, no error", "[live]") {
+    test::require_available("root", geteuid() == 0, "live capture needs root (CAP_NET_RAW)");
+    test::require_available("python3", test::on_path("python3"), "apt-get install python3");
+    const std::string version = GENERATE(std::string("1.2"), std::string("1.3"));
+    CAPTURE(version);
+    const auto dir = views_test::artifact_dir();
+    const std::string stem = dir + "/live-goodbye-" + version, go = stem + ".go", port_file = stem + ".port";
+    std::remove(go.c_str());
+    std::remove(port_file.c_str());
+    // The peers listen on port 0, say which port they got, and start once siptap captures it.
+    const std::string peers = "exec python3 " + views_test::quote(std::string(SIPTAP_SOURCE_DIR) + "/tests/cli/tls_goodbye_peers.py") +
+                              " " + version + " " + views_test::quote(std::string(SIPTAP_PCAP_DIR) + "/tls-pki") + " " +
+                              views_test::quote(go) + " >" + views_test::quote(port_file);
+    std::vector<char*> argv{const_cast<char*>("/bin/sh"), const_cast<char*>("-c"), const_cast<char*>(peers.c_str()), nullptr};
+    pid_t peers_pid = 0;
+    REQUIRE(posix_spawn(&peers_pid, "/bin/sh", nullptr, nullptr, argv.data(), environ) == 0);
+    const auto port_by = Clock::now() + std::chrono::seconds(10);
+    while (views_test::slurp(port_file).find('\n') == std::string::npos && Clock::now() < port_by)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string port = views_test::slurp(port_file).substr(0, views_test::slurp(port_file).find('\n'));
+    REQUIRE(!port.empty());
+
+    const auto live = start_live("live-goodbye-" + version, "--json", "tcp port " + port);
+    std::fclose(std::fopen(go.c_str(), "w"));
+    CHECK(wait_bounded(peers_pid, std::chrono::seconds(30)) == 0);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (views_test::slurp(live.out).find("\"conn_close\"") == std::string::npos && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    kill(live.pid, SIGINT);
+    const int rc = wait_bounded(live.pid, std::chrono::seconds(15));
+
+    const auto out = views_test::slurp(live.out);
+    CAPTURE(out, views_test::slurp(live.err));
+    CHECK(rc == 0);  // no error finding
+    bool closed = false;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto j = nlohmann::json::parse(line);
+        CHECK(j["event"] != "finding");
+        if (j["event"] != "conn_close") continue;
+        closed = true;
+        CHECK(j["side"] == "client");
+        CHECK(j["how"] == "alert");
+        CHECK(j["alert"] == "encrypted alert (probably close_notify)");
+        CHECK(j["after_from"] == "server");
+    }
+    CHECK(closed);
 }

@@ -86,7 +86,35 @@ TEST_CASE("[diagnosis] a good certificate: no findings, the client closes", "[di
     CHECK(leaf_cns(events, Side::Client).front() == "0:exch01.contoso.com");
     const auto& close = only_close(events);
     CHECK(close.side == Side::Client);
+    CHECK(close.how == CloseHow::Alert);  // its encrypted close_notify, before its FIN
+    CHECK(close.alert == "encrypted alert (probably close_notify)");
+    CHECK(close.after == "server application data record (623 bytes)");
     CHECK(close.server_records == 1);
+}
+
+TEST_CASE("[diagnosis] healthy sessions without keys: the client's encrypted alert ends them, not the server's FIN",
+          "[diagnosis]") {
+    // name, the answer's record length (the last record before the alert)
+    const auto [name, after] = GENERATE(table<std::string, std::string>({
+        {"tls13-good.pcapng", "server application data record"},
+        {"tls13-good-server-fin.pcapng", "server application data record"},
+        {"tls12-good-server-fin.pcapng", "server application data record (623 bytes)"},
+        {"tls12-chacha-good.pcapng", "server application data record (615 bytes)"},
+        {"tls12-cbc-good.pcapng", "server application data record (656 bytes)"},
+    }));
+    CAPTURE(name);
+    const auto events = test::read_events({test::pcap(name)});
+    CHECK(test::finding_codes(events).empty());
+    const auto& close = only_close(events);
+    REQUIRE(close.by);
+    CHECK(close.by->to_string().rfind("127.0.0.2:", 0) == 0);
+    CHECK(close.side == Side::Client);
+    CHECK(close.how == CloseHow::Alert);
+    CHECK(close.alert == "encrypted alert (probably close_notify)");
+    REQUIRE(close.after);
+    CHECK_THAT(*close.after, Catch::StartsWith(after));
+    CHECK(close.after_from == Side::Server);
+    CHECK(close.unanswered.empty());
 }
 
 TEST_CASE("[diagnosis] the client's CN is not the FQDN Lync expects", "[diagnosis]") {
@@ -147,5 +175,43 @@ TEST_CASE("[diagnosis] ms-diagnostics in a plaintext 504", "[diagnosis]") {
         CHECK(f->severity == Severity::Error);
         CHECK_THAT(f->message, Catch::Contains("CERT_E_CN_NO_MATCH"));
         CHECK(f->evidence.size() == 1);
+    }
+}
+
+namespace {
+
+// A capture whose server refused the ClientHello: the codes it raises, and `code`'s message
+// naming both sides and containing `says`.
+void check_refusal(const char* capture, const std::string& code, const std::string& says) {
+    const auto events = test::read_events({test::pcap(capture)});
+    CHECK(sorted(test::finding_codes(events)) == sorted({"handshake-incomplete", "tls-alert", code}));
+    for (const auto* f : test::payloads<Finding>(events)) {
+        if (f->code != code) continue;
+        CHECK(f->severity == Severity::Error);
+        CHECK_THAT(f->message, Catch::Contains("127.0.0.3:5061 (server) refused the ClientHello of 127.0.0.2:"));
+        CHECK_THAT(f->message, Catch::Contains(says));
+        CHECK(f->evidence.size() == 2);  // the ClientHello and the refusal
+    }
+}
+
+}  // namespace
+
+TEST_CASE("[diagnosis] Windows peers: a TLS 1.0-only client against a server requiring TLS 1.2", "[diagnosis]") {
+    check_refusal("tls10-client-tls12-server.pcapng", "tls-version-mismatch",
+                  "highest TLS version is TLS 1.0, with the fatal alert protocol_version");
+    check_refusal("tls10-client-tls12-server.pcapng", "tls-version-mismatch", "Enable TLS 1.2 on the client");
+}
+
+TEST_CASE("[diagnosis] Windows peers: no cipher suite in common", "[diagnosis]") {
+    check_refusal("tls12-no-shared-cipher.pcapng", "no-shared-cipher",
+                  "The client offered 2 suites: TLS_RSA_WITH_AES_128_CBC_SHA");
+    // Neither code on the captures where the server took the ClientHello.
+    for (const char* good : {"tls-good.pcapng", "tls13-good.pcapng", "tls-untrusted-ca.pcapng",
+                             "tls-no-client-cert.pcapng"}) {
+        CAPTURE(good);
+        for (const auto& code : test::finding_codes(test::read_events({test::pcap(good)}))) {
+            CHECK(code != "tls-version-mismatch");
+            CHECK(code != "no-shared-cipher");
+        }
     }
 }

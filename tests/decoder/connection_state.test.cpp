@@ -98,3 +98,82 @@ TEST_CASE("[conn] without SIP the last application data record is named at the c
     CHECK(c.how == CloseHow::Timeout);
     CHECK(c.after == "server 200 OK (CSeq 1 OPTIONS)");
 }
+
+namespace {
+
+TlsMessage sealed_record(const char* version, std::uint64_t length) {
+    TlsMessage m = record(length);
+    m.version = version;
+    m.encrypted = true;
+    return m;
+}
+
+TlsAlert encrypted_alert(std::uint64_t length) { return TlsAlert{"unknown", "encrypted", true, length}; }
+
+}  // namespace
+
+TEST_CASE("[conn] TLS 1.2 without keys: an encrypted alert is its sender's first teardown act", "[conn]") {
+    // length of the alert record, whether it follows the other side's answer, what is said
+    const auto [length, answered, alert] = GENERATE(table<std::uint64_t, bool, std::string>({
+        {26, true, "encrypted alert (probably close_notify)"},   // AES-GCM
+        {18, true, "encrypted alert (probably close_notify)"},   // ChaCha20-Poly1305
+        {48, true, "encrypted alert (probably close_notify)"},   // CBC, MAC inside the blocks
+        {52, true, "encrypted alert (probably close_notify)"},   // CBC, encrypt-then-MAC SHA-1
+        {64, true, "encrypted alert (probably close_notify)"},   // CBC SHA-256
+        {27, true, "encrypted alert"},                           // no cipher makes 27 bytes of one alert
+        {300, true, "encrypted alert"},                          // too long for one alert
+        {26, false, "encrypted alert"},                          // its own request is still waiting
+    }));
+    CAPTURE(length, answered);
+    ConnectionState s;
+    s.observe(Dir::ClientToServer, 1'000, sealed_record("TLS 1.2", 437));
+    if (answered) s.observe(Dir::ServerToClient, 2'000, sealed_record("TLS 1.2", 623));
+    s.observe(Dir::ClientToServer, 5'000, encrypted_alert(length));
+    s.on_fin(Dir::ServerToClient, 6'000);  // the server's FIN answers the alert
+    s.on_fin(Dir::ClientToServer, 7'000);
+    const auto c = s.make_close(CloseHow::CaptureEnd, 9'000, kClient, kServer);
+    CHECK(c.side == Side::Client);
+    CHECK(c.how == CloseHow::Alert);
+    CHECK(c.alert == alert);
+    CHECK(c.after == (answered ? "server application data record (623 bytes)" : "client application data record (437 bytes)"));
+    CHECK(c.ms_since_last_message == (answered ? 3 : 4));
+}
+
+struct Rec {
+    Dir dir;
+    std::uint64_t length;
+};
+
+ConnClose close_after(const std::vector<Rec>& records, const char* version, Dir first_fin) {
+    ConnectionState s;
+    Micros t = 0;
+    for (const auto& r : records) s.observe(r.dir, t += 1'000, sealed_record(version, r.length));
+    s.on_fin(first_fin, t + 1'000);
+    return s.make_close(CloseHow::CaptureEnd, t + 5'000, kClient, kServer);
+}
+
+TEST_CASE("[conn] TLS 1.3 without keys: a 19-byte record after the answer is the sender's alert", "[conn]") {
+    constexpr Dir C = Dir::ClientToServer, S = Dir::ServerToClient;
+    // Server flight, client flight, tickets, OPTIONS, 200 OK, then the client's close_notify.
+    const std::vector<Rec> healthy{{S, 90}, {S, 1500}, {S, 280}, {S, 74}, {C, 69}, {S, 74}, {S, 74},
+                                   {C, 430}, {S, 623}, {C, 19}};
+    auto c = close_after(healthy, "TLS 1.3", S);
+    CHECK(c.side == Side::Client);
+    CHECK(c.how == CloseHow::Alert);
+    CHECK(c.alert == "encrypted alert (probably close_notify)");
+    CHECK(c.after == "server application data record (623 bytes)");
+    CHECK(c.client_records == 2);  // the alert is not counted as a request
+
+    // A server rejecting the client's certificate: its 19-byte alert follows the client's
+    // flight, before any answer; it stays a record, and the server's FIN is the close.
+    c = close_after({{S, 90}, {S, 1500}, {S, 280}, {S, 74}, {C, 2707}, {C, 281}, {C, 69}, {C, 430}, {S, 19}},
+                    "TLS 1.3", S);
+    CHECK(c.side == Side::Server);
+    CHECK(c.how == CloseHow::Fin);
+    CHECK(c.after == "server application data record (19 bytes)");
+
+    // TLS 1.2 records of 19 bytes are data: only TLS 1.3 hides alerts in application_data.
+    c = close_after(healthy, "TLS 1.2", S);
+    CHECK(c.side == Side::Server);
+    CHECK(c.how == CloseHow::Fin);
+}

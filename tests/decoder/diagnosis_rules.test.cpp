@@ -161,3 +161,32 @@ TEST_CASE("[rules] the FQDN a SIP message names for its sender", "[rules]") {
     m.is_request = false;  // a response's From names the requester
     CHECK_FALSE(sender_fqdn(m));
 }
+
+TEST_CASE("[rules] a refused ClientHello: version mismatch or no shared cipher", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    // hello's version, its supported_versions, the refusal, the finding (or "" for none), the advice
+    const auto [version, supported, refusal, code, says] =
+        GENERATE(table<std::string, std::vector<std::string>, std::string, std::string, std::string>({
+            {"TLS 1.0", {}, "protocol_version", "tls-version-mismatch", "Enable TLS 1.2 on the client"},
+            {"TLS 1.1", {}, "rst", "tls-version-mismatch", "Enable TLS 1.2 on the client"},
+            {"TLS 1.2", {"TLS 1.3", "TLS 1.2"}, "protocol_version", "tls-version-mismatch", "if it is the older side"},
+            {"TLS 1.2", {"GREASE", "TLS 1.3"}, "protocol_version", "tls-version-mismatch", "highest TLS version is TLS 1.3"},
+            {"TLS 1.2", {}, "fin", "", ""},  // a TLS 1.2 client hung up on: no version to blame
+            {"TLS 1.2", {}, "handshake_failure", "no-shared-cipher", "TLS_RSA_WITH_AES_128_CBC_SHA, up to TLS 1.2"},
+            {"TLS 1.2", {}, "unknown_ca", "", ""},
+        }));
+    CAPTURE(version, supported, refusal);
+    TlsMessage hello;
+    hello.type = "client_hello";
+    hello.version = version;
+    hello.supported_versions = supported;
+    hello.ciphers = {"TLS_RSA_WITH_AES_128_CBC_SHA"};
+    const auto f = check_refused_hello(hello, refusal, client, server);
+    REQUIRE(bool(f) == !code.empty());
+    if (!f) return;
+    CHECK(f->code == code);
+    CHECK(f->severity == Severity::Error);
+    CHECK_THAT(f->message, Catch::Contains("10.0.0.3:5061 (server) refused the ClientHello of 10.0.0.2:50123 (client)"));
+    CHECK_THAT(f->message, Catch::Contains(says));
+    CHECK_THAT(f->message, !Catch::Contains("server's highest"));  // never a version the capture does not show
+}
