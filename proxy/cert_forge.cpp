@@ -87,15 +87,15 @@ const EVP_MD* digest_like(X509* original, EVP_PKEY* signer) {
     return d ? d : EVP_sha256();
 }
 
-// The system's default roots, where OpenSSL looks for them.
-std::string system_roots() {
+}  // namespace
+
+std::string trust_roots_description(const std::string& trust_file) {
+    if (!trust_file.empty()) return trust_file;
     const char* file = std::getenv(X509_get_default_cert_file_env());
     const char* dir = std::getenv(X509_get_default_cert_dir_env());
     return std::string("the system roots (") + (file ? file : X509_get_default_cert_file()) + ", " +
-           (dir ? dir : X509_get_default_cert_dir()) + ")";
+           (dir ? dir : X509_get_default_cert_dir()) + ") and the forge CA";
 }
-
-}  // namespace
 
 CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
     : ca_(load_identity(ca)), untrusted_ca_(throwaway_ca()), trust_(X509_STORE_new()) {
@@ -104,7 +104,7 @@ CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
     const bool ok = trust_file.empty() ? X509_STORE_set_default_paths(trust_) == 1 &&
                                              X509_STORE_add_cert(trust_, ca_.cert.get()) == 1
                                        : X509_STORE_load_file(trust_, trust_file.c_str()) == 1;
-    trust_description_ = trust_file.empty() ? system_roots() + " and the forge CA" : trust_file;
+    trust_description_ = trust_roots_description(trust_file);
     if (!ok) {
         X509_STORE_free(trust_);
         throw std::runtime_error((trust_file.empty() ? std::string("system trust store") : trust_file) +

@@ -19,6 +19,10 @@
 
 namespace proxy {
 
+// Which roots decide whether an original is trusted, for the start-up line: the --trust file,
+// or (empty) the system roots where OpenSSL finds them, and the forge CA.
+std::string trust_roots_description(const std::string& trust_file);
+
 class CertForge {
 public:
     // Throws std::runtime_error naming the file when the CA or the trust file cannot be used.

@@ -77,6 +77,11 @@ PairRun run_pair(const std::string& server_opts, const std::string& client_opts,
     server.wait_exit(10s);
     run.server = json_lines(read_file(report));
     if (siptap) run.events = siptap->wait_closes(2 * static_cast<std::size_t>(connections), 5s);
+    if (siptap && relay_opts->empty()) {  // the start-up line says which roots decide trust
+        const std::string err = read_file(dir / "siptap_err");
+        CHECK(err.find("forged certificates chain to the forge CA when the original chains to the system roots") !=
+              std::string::npos);
+    }
     return run;
 }
 
@@ -147,4 +152,16 @@ TEST_CASE("[proxy] fidelity: Schannel-like pairs see through siptap what they se
     }
     CHECK(nlohmann::json(notices(relayed.events, "relay-error")).dump() == "[]");
     CHECK(nlohmann::json(notices(relayed.events, "relay-mirror")).dump() == "[]");
+}
+
+TEST_CASE("[proxy] fidelity: without --trust, a forgery by the throwaway CA is named in a notice", "[proxy][fidelity]") {
+    // The Legacy Root is not a system root: the server's certificate goes to the throwaway CA,
+    // and the client refuses the forgery itself, as it would refuse an untrusted original.
+    const PairRun relayed = run_pair(cert_opts("srv") + " --max 1.2", cert_opts("cli") + " --max 1.2", 1, "");
+    REQUIRE(relayed.client.size() == 1);
+    CHECK(relayed.client[0]["outcome"] == "error:certificate_verify_failed");
+    const auto trust = notices(relayed.events, "relay-trust");
+    REQUIRE(!trust.empty());
+    CHECK(trust[0].find("throwaway untrusted CA") != std::string::npos);
+    CHECK(trust[0].find("does not chain to the system roots") != std::string::npos);
 }
