@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "proxy/cert_forge.hpp"
 #include "proxy/relay_server.hpp"
 
 namespace cli {
@@ -43,8 +44,11 @@ int run_proxy(ProxyOptions& o) {
         std::cerr << "siptap proxy: " << failure << "; relaying anyway, the exit status will be 2\n";
     server.on_listening([&](std::uint16_t port) {
         std::cerr << "siptap proxy: listening on " << c.listen.host << ':' << port << ", relaying to "
-                  << c.upstream.host << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)")
-                  << std::endl;
+                  << c.upstream.host << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)");
+        if (!c.plain && !c.forge_ca.empty())
+            std::cerr << "; forged certificates chain to the forge CA when the original chains to "
+                      << proxy::trust_roots_description(c.trust_file);
+        std::cerr << std::endl;
     });
     const auto stats = server.run();
     std::cerr << "siptap proxy: stopped; " << stats.accepted << " connection(s) relayed";

@@ -1,6 +1,7 @@
 #include "proxy/cert_forge.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -74,12 +75,37 @@ Identity throwaway_ca() {
     return ca;
 }
 
+// The original's signature digest, so that a peer refusing SHA-1 (or MD5) refuses the copy.
+// The signing key is the CA's, so only the digest can be kept; one the CA's key type cannot
+// sign with (MD5 with ECDSA, or none for EdDSA) falls back to SHA-256 for RSA and EC CAs.
+const EVP_MD* digest_like(X509* original, EVP_PKEY* signer) {
+    int md = NID_undef, pk = NID_undef;
+    if (!OBJ_find_sigid_algs(X509_get_signature_nid(original), &md, &pk) || md == NID_undef)
+        return EVP_sha256();
+    if (EVP_PKEY_is_a(signer, "EC") && md != NID_sha1 && md != NID_sha224 && md != NID_sha256 &&
+        md != NID_sha384 && md != NID_sha512)
+        return EVP_sha256();
+    const EVP_MD* d = EVP_get_digestbynid(md);
+    return d ? d : EVP_sha256();
+}
+
 }  // namespace
+
+std::string trust_roots_description(const std::string& trust_file) {
+    if (!trust_file.empty()) return trust_file;
+    const char* file = std::getenv(X509_get_default_cert_file_env());
+    const char* dir = std::getenv(X509_get_default_cert_dir_env());
+    return std::string("the system roots (") + (file ? file : X509_get_default_cert_file()) + ", " +
+           (dir ? dir : X509_get_default_cert_dir()) + ") and the forge CA";
+}
 
 CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
     : ca_(load_identity(ca)), untrusted_ca_(throwaway_ca()), trust_(X509_STORE_new()) {
-    const bool ok = trust_file.empty() ? load_system_roots(trust_)
+    // Without --trust, the system roots (read once, the hashed directory too) and the forge
+    // CA itself are trusted: originals it issued (a lab's certificates) stay trusted.
+    const bool ok = trust_file.empty() ? load_system_roots(trust_) && X509_STORE_add_cert(trust_, ca_.cert.get()) == 1
                                        : X509_STORE_load_file(trust_, trust_file.c_str()) == 1;
+    trust_description_ = trust_roots_description(trust_file);
     if (!ok) {
         X509_STORE_free(trust_);
         throw std::runtime_error((trust_file.empty() ? std::string("system trust store") : trust_file) +
@@ -94,18 +120,24 @@ std::size_t CertForge::cached() const {
     return cache_.size();
 }
 
-// Whether the original chains to a trusted root; its validity period is judged by the far
-// peer, on the copy.
-bool CertForge::trusted(X509* original, STACK_OF(X509)* chain) const {
+// Whether the original chains to a trusted root; its validity period, signature digest and
+// key size are judged by the far peer, on the copy (security level 0 here).
+std::string CertForge::untrusted_reason(X509* original, STACK_OF(X509)* chain) const {
     X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-    bool ok = ctx && X509_STORE_CTX_init(ctx, trust_, original, chain) == 1;
-    if (ok) {
-        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
-        ok = X509_verify_cert(ctx) == 1;
+    std::string why;
+    if (!ctx || X509_STORE_CTX_init(ctx, trust_, original, chain) != 1) {
+        why = "cannot check its chain: " + drain_openssl_errors();
+    } else {
+        X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+        X509_VERIFY_PARAM_set_auth_level(param, 0);
+        if (X509_verify_cert(ctx) != 1)
+            why = std::string("it does not chain to ") + trust_description_ + ": " +
+                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
     }
     X509_STORE_CTX_free(ctx);
     ERR_clear_error();
-    return ok;
+    return why;
 }
 
 std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& signer, std::string* error) const {
@@ -124,7 +156,7 @@ std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& 
     }
     ok = ok && add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
          add_ext(x, signer.cert.get(), NID_authority_key_identifier, "keyid") &&
-         X509_sign(x, signer.key.get(), EVP_sha256()) > 0;
+         X509_sign(x, signer.key.get(), digest_like(original, signer.key.get())) > 0;
     if (!ok) {
         if (error) *error = "cannot forge a certificate: " + drain_openssl_errors();
         return nullptr;
@@ -134,21 +166,27 @@ std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& 
     return id;
 }
 
-std::shared_ptr<const Identity> CertForge::forge(X509* original, STACK_OF(X509)* chain, std::string* error) noexcept {
+std::shared_ptr<const Identity> CertForge::forge(X509* original, STACK_OF(X509)* chain, std::string* error,
+                                                 std::string* untrusted) noexcept {
     if (!original) {
         if (error) *error = "no certificate to forge";
         return nullptr;
     }
     const std::string key = sha256_key(original);
+    auto found = [&](const Forged& f) {
+        if (untrusted) *untrusted = f.untrusted;
+        return f.id;
+    };
     {
         std::lock_guard lock(mutex_);
-        if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+        if (auto it = cache_.find(key); it != cache_.end()) return found(it->second);
     }
-    auto id = make(original, trusted(original, chain) ? ca_ : untrusted_ca_, error);
-    if (!id) return nullptr;
+    Forged f{nullptr, untrusted_reason(original, chain)};
+    f.id = make(original, f.untrusted.empty() ? ca_ : untrusted_ca_, error);
+    if (!f.id) return nullptr;
     std::lock_guard lock(mutex_);
     if (cache_.size() >= kMaxCached) cache_.clear();  // bounded memory; forging again is cheap
-    return cache_.emplace(key, std::move(id)).first->second;
+    return found(cache_.emplace(key, std::move(f)).first->second);
 }
 
 }  // namespace proxy

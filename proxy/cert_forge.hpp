@@ -1,8 +1,12 @@
-// Mode (b)/(c) certificates: for each certificate a peer presents, a forgery that copies its
-// subject, SANs, key usages and validity (an expired original stays expired) with a fresh key
-// of the same type, signed by the --forge-ca when the original chains to a trusted root
-// (--trust, default the system store), else by a throwaway CA generated at startup that
-// nobody trusts, so the far peer refuses the forgery as it would the original.
+// Mode (b)/(c) certificates: for each certificate a peer presents, a forgery that keeps what a
+// peer can refuse: subject (attribute order and string types), SANs, key usage, extended key
+// usage, basic constraints, validity (an expired original stays expired), a fresh key of the
+// same type and size (RSA-1024 stays RSA-1024) and the original's signature digest (SHA-1
+// stays SHA-1). It is signed by the --forge-ca when the original chains to a trusted root
+// (--trust, default the system store plus the forge CA itself), else by a throwaway CA
+// generated at startup that nobody trusts, so the far peer refuses the forgery as it would the
+// original. Not copied: CRL distribution points and AIA (they would point at URLs that the
+// forging CA does not serve), and extensions other than the ones above.
 // Cached per original (SHA-256 of its DER). Thread-safe.
 #pragma once
 
@@ -15,6 +19,10 @@
 
 namespace proxy {
 
+// Which roots decide whether an original is trusted, for the start-up line: the --trust file,
+// or (empty) the system roots where OpenSSL finds them, and the forge CA.
+std::string trust_roots_description(const std::string& trust_file);
+
 class CertForge {
 public:
     // Throws std::runtime_error naming the file when the CA or the trust file cannot be used.
@@ -24,19 +32,29 @@ public:
     CertForge& operator=(const CertForge&) = delete;
 
     // `chain` (may be null) holds the intermediates the peer sent. Null and `error` set when
-    // the forgery fails (never throws).
-    std::shared_ptr<const Identity> forge(X509* original, STACK_OF(X509)* chain, std::string* error) noexcept;
+    // the forgery fails (never throws). `untrusted` (may be null) is set to why the original
+    // was forged by the throwaway CA, and cleared when the forge CA signed it.
+    std::shared_ptr<const Identity> forge(X509* original, STACK_OF(X509)* chain, std::string* error,
+                                          std::string* untrusted = nullptr) noexcept;
 
     std::size_t cached() const;
+    // Which roots decide whether an original is trusted (for the start-up line).
+    const std::string& trust_description() const { return trust_description_; }
 
 private:
-    bool trusted(X509* original, STACK_OF(X509)* chain) const;
+    struct Forged {
+        std::shared_ptr<const Identity> id;
+        std::string untrusted;  // empty: signed by the forge CA
+    };
+    // Empty when the original chains to a trusted root, else OpenSSL's reason.
+    std::string untrusted_reason(X509* original, STACK_OF(X509)* chain) const;
     std::shared_ptr<const Identity> make(X509* original, const Identity& signer, std::string* error) const;
 
     Identity ca_, untrusted_ca_;
     X509_STORE* trust_ = nullptr;
+    std::string trust_description_;
     mutable std::mutex mutex_;
-    std::map<std::string, std::shared_ptr<const Identity>> cache_;
+    std::map<std::string, Forged> cache_;
 };
 
 }  // namespace proxy

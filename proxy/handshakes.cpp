@@ -10,6 +10,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "proxy/cert_forge.hpp"
+#include "proxy/client_hello_mirror.hpp"
 #include "proxy/tls13_certificates.hpp"
 #include "proxy/verdict_pool.hpp"
 
@@ -22,6 +23,19 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr std::uint8_t kHandshakeFailure = 40;
+
+void notice(TlsLeg& leg, Dir dir, std::string text, const char* what = "relay-error") {
+    leg.next_layer().recorder().payload(dir, decoder::Notice{what, std::move(text)});
+}
+
+// A handshake that failed neither by the peer's alert nor by its hang-up, nor as the mirror of
+// the other peer's refusal (`mirrored`), failed in the relay itself: say so with OpenSSL's reason.
+void report_relay_side(TlsLeg& leg, const TlsLegHooks& hooks, const boost::system::error_code& ec, const char* leg_name,
+                       bool mirrored = false) {
+    if (!ec || mirrored || hooks.fatal_alert_received || ec.category() != asio::error::get_ssl_category()) return;
+    const Dir dir = hooks.peer_dir == Dir::ClientToServer ? Dir::ServerToClient : Dir::ClientToServer;
+    notice(leg, dir, std::string("the relay's ") + leg_name + " handshake failed: " + ec.message());
+}
 
 // One side's handshake failed: close the other side's transport the same way, both ways.
 asio::awaitable<void> mirror_failure(TlsLeg& client, TlsLeg& upstream, bool upstream_failed) {
@@ -41,9 +55,6 @@ asio::awaitable<void> refuse_client(TlsLeg& client, TlsLeg& upstream, TlsLegHook
     co_await mirror_failure(client, upstream, true);
 }
 
-void notice(TlsLeg& leg, Dir dir, std::string text) {
-    leg.next_layer().recorder().payload(dir, decoder::Notice{"relay-error", std::move(text)});
-}
 
 // After a TLS 1.3 handshake the upstream may still refuse our certificate: wait briefly for
 // its first record (see TlsLeg::await_verdict).
@@ -62,6 +73,58 @@ bool record_client_leg(const Identity& ours, X509_STORE_CTX* store, LegRecorder&
     record_chain(server, leg, Dir::ServerToClient);
     record_chain(client, leg, Dir::ClientToServer);
     return true;
+}
+
+// Reads the client's ClientHello and holds its handshake there; the upstream leg is set to
+// offer the same (see client_hello_mirror.hpp). False when the client's leg ended first; its
+// end is then mirrored onto the upstream.
+asio::awaitable<bool> read_client_hello_first(TlsLeg& client, TlsLeg& upstream, TlsLegHooks& client_hooks) {
+    std::optional<MirroredHello> hello;
+    client_hooks.client_hello = [&hello](SSL* ssl) {
+        hello = read_client_hello(ssl);
+        return SSL_CLIENT_HELLO_RETRY;
+    };
+    const auto ec = co_await client.handshake(TlsLeg::Role::Server);
+    client_hooks.client_hello = nullptr;  // called again when resumed: go on
+    if (ec != asio::error::in_progress || !hello) {
+        report_relay_side(client, client_hooks, ec, "client-facing");
+        co_await mirror_failure(client, upstream, false);
+        co_return false;
+    }
+    for (auto& text : offer_like(upstream.native_handle(), *hello))
+        notice(upstream, Dir::ClientToServer, "not offered to the upstream as the client did: " + text, "relay-mirror");
+    co_return true;
+}
+
+// The client's handshake failed while the upstream's waits for our certificate: abort the
+// upstream's the way the client aborted, never complete it without a certificate. Before
+// TLS 1.3 an alert at this point is plaintext, so the client's alert is sent as it was; TLS 1.3
+// would need the handshake keys, so the upstream sees the transport close only.
+void abort_like_client(TlsLeg& upstream, const TlsLegHooks& client_hooks) {
+    SSL* up = upstream.native_handle();
+    if (!client_hooks.fatal_alert_received || SSL_version(up) >= TLS1_3_VERSION) return;
+    const auto v = static_cast<unsigned char>(SSL_version(up) & 0xff);
+    const unsigned char alert[] = {SSL3_RT_ALERT, 3, v, 0, 2, SSL3_AL_FATAL, *client_hooks.fatal_alert_received};
+    boost::system::error_code ec;
+    upstream.next_layer().send_now(alert, sizeof alert, ec);
+}
+
+// The upstream's certificate as the client will see it: a forgery, with a notice when the
+// throwaway CA signed it (the client then refuses it as untrusted, which may be why).
+std::shared_ptr<const Identity> forge_for(CertForge& forge, X509* original, STACK_OF(X509)* chain, TlsLeg& leg,
+                                          Dir to, const char* whose) {
+    std::string error, untrusted;
+    auto id = forge.forge(original, chain, &error, &untrusted);
+    if (!id) {
+        notice(leg, to, std::string("cannot forge the ") + whose + " certificate: " + error);
+        return nullptr;
+    }
+    if (!untrusted.empty())
+        notice(leg, to, std::string("the ") + whose + " certificate is forged by siptap's throwaway untrusted CA, " +
+                            "so the far peer will not trust it: " + untrusted +
+                            " (give --trust the roots that issued it, and make the peer trust the forge CA)",
+               "relay-trust");
+    return id;
 }
 
 }  // namespace
@@ -83,12 +146,15 @@ int x509_error_for_alert(std::uint8_t alert) {
 asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                    TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks) {
     HandshakeOutcome out;
+    if (!co_await read_client_hello_first(client, upstream, client_hooks)) co_return out;
     const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     if (uec) {
+        report_relay_side(upstream, upstream_hooks, uec, "upstream");
         co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
         co_return out;
     }
     SSL* up = upstream.native_handle();
+    answer_like(client.native_handle(), up, upstream_hooks.certificate_requested, false);
     boost::system::error_code vec;
     if (SSL_version(up) == TLS1_3_VERSION && SSL_get_certificate(up))
         vec = co_await upstream.await_verdict(upstream_hooks, verdict_deadline(std::chrono::steady_clock::time_point::max()),
@@ -102,6 +168,7 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstr
     }
     const auto cec = co_await client.handshake(TlsLeg::Role::Server);
     client_hooks.verify_client_chain = nullptr;
+    report_relay_side(client, client_hooks, cec, "client-facing", upstream_hooks.fatal_alert_received.has_value());
     if (cec || vec) {
         co_await mirror_failure(client, upstream, bool(vec));
         co_return out;
@@ -129,20 +196,25 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
     SSL* cl = client.native_handle();
     SSL_set_cert_cb(up, [](SSL*, void* arg) { return static_cast<State*>(arg)->client_cert_ready ? 1 : -1; }, &st);
 
+    if (!co_await read_client_hello_first(client, upstream, client_hooks)) co_return out;
     const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     st.upstream_paused = uec && SSL_want_x509_lookup(up);
     if (uec && !st.upstream_paused) {
+        report_relay_side(upstream, upstream_hooks, uec, "upstream");
         co_await refuse_client(client, upstream, client_hooks, upstream_hooks);
         co_return out;
     }
+    const auto mimic = forge_for(forge, SSL_get0_peer_certificate(up), SSL_get_peer_cert_chain(up), client,
+                                 Dir::ServerToClient, "upstream's");
     std::string error;
-    const auto mimic = forge.forge(SSL_get0_peer_certificate(up), SSL_get_peer_cert_chain(up), &error);
-    if (!mimic || !use_identity(cl, *mimic)) {
+    if (mimic && !use_identity(cl, *mimic, &error))
         notice(client, Dir::ServerToClient, "cannot present the upstream's certificate: " + error);
+    if (!mimic || !error.empty()) {
         send_fin(client.next_layer());
         co_await mirror_failure(client, upstream, false);
         co_return out;
     }
+    answer_like(cl, up, st.upstream_paused || upstream_hooks.certificate_requested, true);
 
     auto io = upstream.next_layer().get_executor();  // the connection's I/O thread
     asio::steady_timer wake(io, deadline);  // cancelled to wake finish_upstream
@@ -153,9 +225,10 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         if (SSL_version(cl) == TLS1_3_VERSION)
             out.client_certs_recorded = record_client_leg(*mimic, store, client.next_layer().recorder());
         std::string why;
-        if (auto forged = forge.forge(X509_STORE_CTX_get0_cert(store), X509_STORE_CTX_get0_untrusted(store), &why))
-            use_identity(up, *forged);
-        else notice(upstream, Dir::ClientToServer, "cannot forge the client's certificate: " + why);
+        if (auto forged = forge_for(forge, X509_STORE_CTX_get0_cert(store), X509_STORE_CTX_get0_untrusted(store),
+                                    upstream, Dir::ClientToServer, "client's");
+            forged && !use_identity(up, *forged, &why))
+            notice(upstream, Dir::ClientToServer, "cannot present the client's certificate: " + why);
         st.client_cert_ready = true;
         if (st.upstream_paused) {
             asio::post(io, [&] {
@@ -194,7 +267,10 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
     };
     const auto cec = co_await (client_side() && finish_upstream());
     client_hooks.verify_client_chain = nullptr;
-    if (st.upstream_paused) {  // the client sent no certificate: neither do we
+    report_relay_side(client, client_hooks, cec, "client-facing", st.verdict == 0);
+    if (st.upstream_paused && cec) {
+        abort_like_client(upstream, client_hooks);
+    } else if (st.upstream_paused) {  // the client completed without a certificate: so do we
         st.client_cert_ready = true;
         st.upstream_ec = co_await upstream.handshake(TlsLeg::Role::Client);
     }

@@ -80,14 +80,15 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     TlsLeg upstream(std::move(upstream_tcp), *s.shared.upstream_facing);
     s.sockets[0] = &client.next_layer().socket();
     s.sockets[1] = &upstream.next_layer().socket();
-    TlsLegHooks client_hooks{&client_leg, Dir::ClientToServer, false, {}, false, {}, {}};
-    TlsLegHooks upstream_hooks{&upstream_leg, Dir::ServerToClient, false, {}, false, {}, {}};
+    TlsLegHooks client_hooks;
+    client_hooks.recorder = &client_leg;
+    client_hooks.peer_dir = Dir::ClientToServer;
+    TlsLegHooks upstream_hooks;
+    upstream_hooks.recorder = &upstream_leg;
+    upstream_hooks.peer_dir = Dir::ServerToClient;
     attach_hooks(client.native_handle(), &client_hooks);
     attach_hooks(upstream.native_handle(), &upstream_hooks);
-    const auto& host = s.shared.config.upstream.host;
-    boost::system::error_code parse_ec;
-    asio::ip::make_address(host, parse_ec);
-    if (parse_ec) SSL_set_tlsext_host_name(upstream.native_handle(), host.c_str());
+    // The upstream's SNI is the client's (or none): see client_hello_mirror.hpp.
 
     const auto deadline = s.started + s.shared.config.handshake_timeout;
     HandshakeOutcome hs;  // no co_await inside ?: — g++ 12 destroys the temporary twice

@@ -1,5 +1,9 @@
 #include "proxy/tls_contexts.hpp"
 
+#include <openssl/err.h>
+#include <openssl/provider.h>
+#include <stdexcept>
+
 #include "proxy/key_log.hpp"
 #include "proxy/leg_recorder.hpp"
 #include "proxy/tls_hooks.hpp"
@@ -29,7 +33,32 @@ int accept_any_chain(X509_STORE_CTX* store, void*) {
     return hooks && hooks->verify_client_chain ? hooks->verify_client_chain(store) : 1;
 }
 
+// The relay must never be the one that refuses (the fidelity rule in SPEC.md): its own limits
+// are OpenSSL's widest, and each connection is narrowed to what its client offered (see
+// client_hello_mirror.hpp), so modern peers still negotiate what they would directly.
+// Security level 0 admits TLS 1.0/1.1, SHA-1 and MD5 signatures, RSA keys under 2048 bits and
+// CBC/3DES suites; the legacy provider adds what OpenSSL 3 moved there (single DES, RC4...),
+// where it is installed.
+void widest_limits(SSL_CTX* ctx) {
+    static const bool providers = [] {
+        // Loading any provider explicitly stops the default one loading by itself.
+        OSSL_PROVIDER_load(nullptr, "default");
+        OSSL_PROVIDER_try_load(nullptr, "legacy", 1);
+        ERR_clear_error();
+        return true;
+    }();
+    (void)providers;
+    SSL_CTX_set_security_level(ctx, 0);
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) != 1 || SSL_CTX_set_max_proto_version(ctx, 0) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0") != 1)
+        throw std::runtime_error("cannot set the relay's TLS limits: " + drain_openssl_errors());
+    // OpenSSL 3 clients refuse servers without secure renegotiation (RFC 5746); older clients
+    // do not, so neither does the relay's upstream leg.
+    SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
+}
+
 void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
+    widest_limits(ctx);
     install_hooks(ctx);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_ex_data(ctx, keylog_index(), keylog);
@@ -42,7 +71,14 @@ std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, Key
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX* native = ctx->native_handle();
     common_setup(native, keylog);
+    // No session of the client leg is resumed: the upstream leg has no session to resume with
+    // (a fresh connection each time), so both legs run the full handshake. Without tickets the
+    // client cannot offer one; the id context is what OpenSSL needs to look up (and then
+    // decline) a session id, which would otherwise fail with "session id context uninitialized".
     SSL_CTX_set_num_tickets(native, 0);
+    SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+    static const unsigned char kSessionContext[] = "siptap";
+    SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_cert_verify_callback(native, accept_any_chain, nullptr);
     if (id) use_identity(native, *id);

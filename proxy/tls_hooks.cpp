@@ -26,6 +26,8 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
     const auto* b = static_cast<const unsigned char*>(buf);
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_NEWSESSION_TICKET)
         hooks->ticket_received = true;
+    if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_CERTIFICATE_REQUEST)
+        hooks->certificate_requested = true;
     if (content_type != SSL3_RT_ALERT || len != 2) return;
     const bool received = write_p == 0;
     if (received && b[1] == SSL_AD_CLOSE_NOTIFY) hooks->close_notify_received = true;
@@ -39,9 +41,12 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
 
 int on_client_hello(SSL* ssl, int* alert, void*) {
     const TlsLegHooks* hooks = hooks_of(ssl);
-    if (!hooks || !hooks->refuse_with_alert) return SSL_CLIENT_HELLO_SUCCESS;
-    *alert = *hooks->refuse_with_alert;
-    return SSL_CLIENT_HELLO_ERROR;
+    if (!hooks) return SSL_CLIENT_HELLO_SUCCESS;
+    if (hooks->refuse_with_alert) {
+        *alert = *hooks->refuse_with_alert;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    return hooks->client_hello ? hooks->client_hello(ssl) : SSL_CLIENT_HELLO_SUCCESS;
 }
 
 }  // namespace

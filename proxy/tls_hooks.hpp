@@ -20,8 +20,12 @@ struct TlsLegHooks {
     bool close_notify_received = false;
     std::optional<std::uint8_t> fatal_alert_received;  // alert description code
     bool ticket_received = false;  // a NewSessionTicket: a TLS 1.3 server accepted our Finished
+    bool certificate_requested = false;  // the peer (a server) sent a CertificateRequest
     // Client-facing leg: refuse the ClientHello with this alert (upstream refused us).
     std::optional<std::uint8_t> refuse_with_alert;
+    // Client-facing leg: sees the ClientHello first and returns SSL_CLIENT_HELLO_RETRY to hold
+    // the handshake there (the upstream is asked meanwhile), SUCCESS to go on. Unset: go on.
+    std::function<int(SSL*)> client_hello;
     // Client-facing leg with forged certificates: judges the client's chain (1 accept, 0
     // refuse with the X509 error set on the store context). Unset: any chain is accepted.
     std::function<int(X509_STORE_CTX*)> verify_client_chain;

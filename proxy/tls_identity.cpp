@@ -86,11 +86,13 @@ void use_identity(SSL_CTX* ctx, const Identity& id) {
             throw std::runtime_error("cannot use chain certificate: " + drain_openssl_errors());
 }
 
-bool use_identity(SSL* ssl, const Identity& id) noexcept {
-    if (SSL_use_certificate(ssl, id.cert.get()) != 1 || SSL_use_PrivateKey(ssl, id.key.get()) != 1)
-        return false;
-    for (const auto& c : id.chain) SSL_add1_chain_cert(ssl, c.get());
-    return true;
+bool use_identity(SSL* ssl, const Identity& id, std::string* error) noexcept {
+    bool ok = SSL_use_certificate(ssl, id.cert.get()) == 1 && SSL_use_PrivateKey(ssl, id.key.get()) == 1;
+    for (std::size_t i = 0; ok && i < id.chain.size(); ++i) ok = SSL_add1_chain_cert(ssl, id.chain[i].get()) == 1;
+    if (ok) return true;
+    std::string why = drain_openssl_errors();  // emptied either way: the next SSL call must not see them
+    if (error) *error = std::move(why);
+    return false;
 }
 
 }  // namespace proxy

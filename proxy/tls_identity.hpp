@@ -5,6 +5,7 @@
 #include <memory>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <string>
 #include <vector>
 
 #include "proxy/relay_config.hpp"
@@ -27,7 +28,8 @@ Identity load_identity(const IdentityFiles& files);
 
 // Installs the identity on a context or a single connection (certificate, key, chain).
 void use_identity(SSL_CTX* ctx, const Identity& id);
-bool use_identity(SSL* ssl, const Identity& id) noexcept;
+// On failure `error` (may be null) gets OpenSSL's reasons, and the error queue is emptied.
+bool use_identity(SSL* ssl, const Identity& id, std::string* error = nullptr) noexcept;
 
 // The OpenSSL error queue as one line (and empties it).
 std::string drain_openssl_errors();
