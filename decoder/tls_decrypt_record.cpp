@@ -188,7 +188,8 @@ std::unique_ptr<RecordCipher> RecordCipher::tls12(const SuiteInfo& suite, std::s
         impl->suite = &suite;
         impl->encrypt_then_mac = encrypt_then_mac && suite.kind == K::Cbc;
         impl->implicit_iv = suite.kind == K::Cbc && version < 0x0302;
-        std::memcpy(impl->iv.data(), fixed_iv.data(), std::min(fixed_iv.size(), impl->iv.size()));
+        if (!fixed_iv.empty())  // stream ciphers (RC4) have no IV: memcpy from a null pointer is UB
+            std::memcpy(impl->iv.data(), fixed_iv.data(), std::min(fixed_iv.size(), impl->iv.size()));
         if (!impl->set_key(key, error)) return nullptr;
         if ((suite.kind == K::Cbc || suite.kind == K::Stream) && !impl->set_mac_key(mac_key, error)) return nullptr;
         return std::unique_ptr<RecordCipher>(new RecordCipher(std::move(impl)));
