@@ -18,6 +18,9 @@ An outcome is "ok", "alert:<name>" for an alert received, or "error:<reason>" fo
 failure. Everything is bounded by --timeout seconds; only 127.0.0.1."""
 import argparse, json, socket, ssl, struct, sys, time, warnings
 
+# The alert naming of the SIP test client beside this file (its folder is on sys.path).
+from sip_tls_client import alert_name as outcome
+
 from cryptography import x509
 
 warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are the point here
@@ -29,14 +32,6 @@ OPTIONS = (b"OPTIONS sip:lync01.contoso.com;transport=tls SIP/2.0\r\n"
            b"From: <sip:um01.contoso.com>;tag=1\r\nTo: <sip:lync01.contoso.com>\r\n"
            b"Call-ID: legacy-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
 OK = b"SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-
-
-def outcome(err):
-    reason = (getattr(err, "reason", None) or str(err)).lower()
-    for prefix in ("sslv3_alert_", "tlsv1_alert_", "tlsv13_alert_", "tlsv1_"):
-        if reason.startswith(prefix):
-            return "alert:" + reason[len(prefix):]
-    return "error:" + reason
 
 
 def context(a, server):
