@@ -25,7 +25,7 @@ void deliver(u_char* user, const pcap_pkthdr* header, const u_char* bytes) {
     auto* d = reinterpret_cast<Delivery*>(user);
     RawPacket p;
     p.link_type = d->link_type;
-    p.ts = static_cast<decoder::Micros>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
+    p.ts = micros_of(header->ts.tv_sec, header->ts.tv_usec);
     p.data = std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes), header->caplen);
     p.orig_len = header->len;
     d->result->packets++;

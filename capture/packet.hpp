@@ -17,6 +17,16 @@ struct RawPacket {
     std::uint32_t orig_len = 0;         // length on the wire; > data.size() when snapped
 };
 
+// A libpcap timestamp in microseconds. A damaged file can carry seconds so large that the
+// product overflows (seen in fuzzing: a pcapng with a garbage resolution option); such a time
+// saturates at +-2^62 us (146,000 years), where differences of two times still fit in 64 bits.
+inline decoder::Micros micros_of(std::int64_t seconds, std::int64_t micros) noexcept {
+    constexpr std::int64_t limit = std::int64_t{1} << 62;
+    if (seconds >= limit / 1'000'000) return limit;
+    if (seconds <= -limit / 1'000'000) return -limit;
+    return seconds * 1'000'000 + micros;
+}
+
 class PacketHandler {
 public:
     virtual ~PacketHandler() = default;

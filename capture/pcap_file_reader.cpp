@@ -53,7 +53,7 @@ ReadResult PcapFileReader::read_all(PacketHandler& handler) noexcept {
     while ((rc = pcap_next_ex(handle_, &header, &data)) == 1) {
         RawPacket packet;
         packet.link_type = link_type_;
-        packet.ts = static_cast<decoder::Micros>(header->ts.tv_sec) * 1'000'000 + header->ts.tv_usec;
+        packet.ts = micros_of(header->ts.tv_sec, header->ts.tv_usec);
         packet.data = {reinterpret_cast<const std::byte*>(data), header->caplen};
         packet.orig_len = header->len;
         ++result.packets;
