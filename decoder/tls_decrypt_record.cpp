@@ -6,12 +6,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/provider.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 
+#include "decoder/openssl_legacy.hpp"
 #include "decoder/tls_decrypt_kdf.hpp"
 
 namespace decoder::tls {
@@ -39,22 +39,6 @@ std::array<unsigned char, 13> header12(std::uint64_t seq, std::uint8_t type, std
     h[11] = static_cast<unsigned char>(len >> 8);
     h[12] = static_cast<unsigned char>(len);
     return h;
-}
-
-// RC4 lives only in OpenSSL's legacy provider. It is loaded into a library context of its
-// own, so the rest of the process (the relay's TLS) never sees legacy algorithms. Null when
-// the provider is not installed.
-OSSL_LIB_CTX* legacy_context() {
-    static OSSL_LIB_CTX* ctx = [] {
-        OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
-        if (c && (!OSSL_PROVIDER_load(c, "legacy") || !OSSL_PROVIDER_load(c, "default"))) {
-            ERR_clear_error();
-            OSSL_LIB_CTX_free(c);
-            c = nullptr;
-        }
-        return c;
-    }();
-    return ctx;
 }
 
 std::string openssl_error(const char* what) {
@@ -91,8 +75,8 @@ struct RecordCipher::Impl {
 
     bool set_key(std::span<const std::byte> key, std::string& error) {
         if (!cipher && suite->kind == CipherKind::Stream) {
-            OSSL_LIB_CTX* legacy = legacy_context();
-            cipher = legacy ? EVP_CIPHER_fetch(legacy, suite->cipher, nullptr) : nullptr;
+            // RC4 lives only in OpenSSL's legacy provider.
+            cipher = load_legacy_provider() ? EVP_CIPHER_fetch(nullptr, suite->cipher, nullptr) : nullptr;
             if (!cipher) {
                 error = std::string(suite->cipher) + " needs OpenSSL's legacy provider, which is not available";
                 ERR_clear_error();

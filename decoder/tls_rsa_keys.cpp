@@ -5,10 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
-#include <openssl/provider.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "decoder/openssl_legacy.hpp"
 #include "decoder/openssl_ptr.hpp"
 
 namespace decoder {
@@ -59,8 +59,7 @@ PkeyPtr read_pkcs12(std::span<const std::byte> bytes, const std::string& passwor
         if (ok == 1 && key) return PkeyPtr(key);
         EVP_PKEY_free(key);
         ERR_clear_error();
-        static const bool legacy = OSSL_PROVIDER_load(nullptr, "legacy") && OSSL_PROVIDER_load(nullptr, "default");
-        if (!legacy) break;
+        if (!load_legacy_provider()) break;
     }
     return nullptr;
 }

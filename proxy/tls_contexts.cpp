@@ -1,9 +1,9 @@
 #include "proxy/tls_contexts.hpp"
 
 #include <openssl/err.h>
-#include <openssl/provider.h>
 #include <stdexcept>
 
+#include "decoder/openssl_legacy.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/leg_recorder.hpp"
 #include "proxy/tls_hooks.hpp"
@@ -40,14 +40,7 @@ int accept_any_chain(X509_STORE_CTX* store, void*) {
 // CBC/3DES suites; the legacy provider adds what OpenSSL 3 moved there (single DES, RC4...),
 // where it is installed.
 void widest_limits(SSL_CTX* ctx) {
-    static const bool providers = [] {
-        // Loading any provider explicitly stops the default one loading by itself.
-        OSSL_PROVIDER_load(nullptr, "default");
-        OSSL_PROVIDER_try_load(nullptr, "legacy", 1);
-        ERR_clear_error();
-        return true;
-    }();
-    (void)providers;
+    decoder::load_legacy_provider();
     SSL_CTX_set_security_level(ctx, 0);
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) != 1 || SSL_CTX_set_max_proto_version(ctx, 0) != 1 ||
         SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0") != 1)

@@ -7,12 +7,12 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/provider.h>
 
 #include <array>
 #include <string>
 #include <vector>
 
+#include "decoder/openssl_legacy.hpp"
 #include "decoder/openssl_ptr.hpp"
 #include "decoder/tls_decrypt_record.hpp"
 
@@ -108,9 +108,8 @@ TEST_CASE("[tls_legacy] RC4 with HMAC-SHA1 and HMAC-MD5: one keystream across re
     CAPTURE(code);
     const auto* suite = tls::find_suite(code);
     REQUIRE(suite);
-    OpenSslPtr<OSSL_LIB_CTX, OSSL_LIB_CTX_free> legacy(OSSL_LIB_CTX_new());
-    if (!OSSL_PROVIDER_load(legacy.get(), "legacy")) FAIL("OpenSSL's legacy provider (RC4) is not installed");
-    OpenSslPtr<EVP_CIPHER, EVP_CIPHER_free> rc4(EVP_CIPHER_fetch(legacy.get(), "RC4", nullptr));
+    if (!decoder::load_legacy_provider()) FAIL("OpenSSL's legacy provider (RC4) is not installed");
+    OpenSslPtr<EVP_CIPHER, EVP_CIPHER_free> rc4(EVP_CIPHER_fetch(nullptr, "RC4", nullptr));
     REQUIRE(rc4);
     const Bytes key = filled(16, 9), mac_key = filled(suite->mac_length(), 4);
     const EVP_MD* md = code == 0x0004 ? EVP_md5() : EVP_sha1();
