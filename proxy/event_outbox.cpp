@@ -12,6 +12,8 @@ bool structural(const decoder::Event& e) {
     return e.as<decoder::ConnOpen>() != nullptr || e.as<decoder::ConnClose>() != nullptr;
 }
 
+std::int64_t steady_nanos() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+
 }  // namespace
 
 decoder::Event dropped_events_notice(const decoder::Event& next, std::uint64_t dropped) {
@@ -43,10 +45,17 @@ void EventOutbox::push(decoder::Event event, PerConn& per_conn) {
     ++per_conn.queued;
 }
 
+// Only while delivering: an idle output thread is not stalled, only not woken yet.
+bool EventOutbox::output_stalled() const {
+    return delivering_ && steady_nanos() - last_progress_.load(std::memory_order_relaxed) >
+           std::chrono::nanoseconds(kStall).count();
+}
+
 void EventOutbox::on_event(const decoder::Event& event) {
     std::lock_guard lock(mutex_);
     PerConn& c = per_conn_[event.conn];
-    if (c.queued >= kMaxQueuedPerConn && !structural(event)) {
+    if (c.queued >= kStalledQueuedPerConn && !structural(event) &&
+        (c.queued >= kMaxQueuedPerConn || output_stalled())) {
         ++c.dropped;
         return;
     }
@@ -77,6 +86,7 @@ void EventOutbox::run() {
             if (queue_.empty()) return;  // stopping, nothing left
             batch.swap(queue_);
             delivering_ = true;
+            last_progress_.store(steady_nanos(), std::memory_order_relaxed);
             // Room again for what the decoder is about to send: the batch is the output's now.
             for (const auto& e : batch) {
                 auto it = per_conn_.find(e.conn);
@@ -89,6 +99,7 @@ void EventOutbox::run() {
                 out_.emit(std::move(e));
             } catch (...) {  // a sink that failed says so itself (see Pipeline::finish)
             }
+            last_progress_.store(steady_nanos(), std::memory_order_relaxed);
         }
         batch.clear();
     }

@@ -2,12 +2,16 @@
 // --html, --ladder-out, HEP). The output runs on a thread of its own, so a slow reader of
 // stdout (a pipe nobody reads, a terminal scrolled back) stalls only the output: the decoder
 // thread, and through it the I/O threads, never wait for it. What it cannot take yet waits in
-// a queue bounded per connection; past kMaxQueuedPerConn events of one connection, more are
-// dropped and counted, and once there is room again a notice (`events-dropped`) says how many
-// went missing. conn_open and conn_close are never dropped: every connection is still shown
+// a queue bounded per connection: past kStalledQueuedPerConn events of one connection while
+// the output has delivered nothing for kStall (a reader that does not read), or past
+// kMaxQueuedPerConn in any case (memory), more are dropped and counted, and once there is room
+// again a notice (`events-dropped`) says how many went missing. An output that is only slower
+// for a while (a loaded machine, a sanitizer build) loses nothing. conn_open and conn_close are never dropped: every connection is still shown
 // and summarised. Events keep the order in which they were decoded.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +40,9 @@ public:
     // Returns once everything queued so far has reached the output bus.
     void drain();
 
-    static constexpr std::size_t kMaxQueuedPerConn = 512;
+    static constexpr std::size_t kStalledQueuedPerConn = 512;
+    static constexpr std::size_t kMaxQueuedPerConn = 8192;
+    static constexpr std::chrono::milliseconds kStall{1000};
 
 private:
     struct PerConn {
@@ -45,6 +51,7 @@ private:
     };
     void run();
     void push(decoder::Event event, PerConn& per_conn);
+    bool output_stalled() const;
 
     decoder::EventBus& out_;
     std::mutex mutex_;
@@ -52,6 +59,8 @@ private:
     std::deque<decoder::Event> queue_;
     std::unordered_map<std::uint64_t, PerConn> per_conn_;
     bool delivering_ = false;  // the output thread holds events taken off the queue
+    // steady_clock nanoseconds when the output thread last took a batch or delivered an event.
+    std::atomic<std::int64_t> last_progress_{0};
     bool stop_ = false;
     std::thread thread_;  // last: starts after the members above exist
 };
