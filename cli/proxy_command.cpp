@@ -2,6 +2,7 @@
 // such as Exchange UM and its server such as Lync, annotated in real time.
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "cli/commands.hpp"
@@ -42,13 +43,16 @@ int run_proxy(ProxyOptions& o) {
     proxy::RelayServer server(c, pipeline.bus());  // throws on bad files/addresses: exit 2
     for (const auto& failure : server.write_failures())  // e.g. a pcapng header on a full disk
         std::cerr << "siptap proxy: " << failure << "; relaying anyway, the exit status will be 2\n";
+    // One write: std::cerr is unbuffered, and scripts (and the tests) read this line for the port.
     server.on_listening([&](std::uint16_t port) {
-        std::cerr << "siptap proxy: listening on " << c.listen.host << ':' << port << ", relaying to "
-                  << c.upstream.host << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)");
+        std::ostringstream line;
+        line << "siptap proxy: listening on " << c.listen.host << ':' << port << ", relaying to " << c.upstream.host
+             << ':' << c.upstream.port << (c.plain ? " (plain TCP)" : " (TLS)");
         if (!c.plain && !c.forge_ca.empty())
-            std::cerr << "; forged certificates chain to the forge CA when the original chains to "
-                      << proxy::trust_roots_description(c.trust_file);
-        std::cerr << std::endl;
+            line << "; forged certificates chain to the forge CA when the original chains to "
+                 << proxy::trust_roots_description(c.trust_file);
+        line << '\n';
+        std::cerr << line.str() << std::flush;
     });
     const auto stats = server.run();
     std::cerr << "siptap proxy: stopped; " << stats.accepted << " connection(s) relayed";

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <regex>
 #include <stdexcept>
 
 namespace proxy_test {
@@ -15,11 +16,12 @@ SiptapProxy::SiptapProxy(const TempDir& dir, const std::string& upstream, const 
     process_ = std::make_unique<Spawned>("exec " + std::string(SIPTAP_BINARY) + " proxy --json --listen 127.0.0.1:0" +
                                          " --upstream " + upstream + " " + args + " > " + events_file_ + " 2> " +
                                          err_file);
-    const std::string marker = "listening on 127.0.0.1:";
-    wait_until([&] { return read_file(err_file).find(marker) != std::string::npos; }, 5s);
-    const auto err = read_file(err_file);
-    const auto at = err.find(marker);
-    if (at != std::string::npos) port_ = static_cast<std::uint16_t>(std::stoul(err.substr(at + marker.size())));
+    // The whole line: a reader can catch a line half written.
+    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+),[^\n]*\n");
+    std::smatch m;
+    std::string err;
+    wait_until([&] { return std::regex_search(err = read_file(err_file), m, listening); }, 5s);
+    if (!m.empty()) port_ = static_cast<std::uint16_t>(std::stoul(m[1]));
     if (port_ == 0 || !wait_listening(port_, 5s)) throw std::runtime_error("siptap did not start listening:\n" + err);
 }
 
