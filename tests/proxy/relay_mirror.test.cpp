@@ -1,6 +1,6 @@
 // The relay's fidelity rule (SPEC.md) for what issue 13's table lists beside the Schannel
 // pairs of relay_fidelity.test.cpp: a CertificateRequest naming 300 CAs, the client's SNI (or
-// none), and TLS 1.2 resumption. Each test looks at what the real
+// none), a fatal alert of the client, and TLS 1.2 resumption. Each test looks at what the real
 // peers saw (openssl s_server/s_client, legacy_peers.py) and at siptap's events of both legs.
 #include <catch2/catch.hpp>
 
@@ -130,6 +130,31 @@ TEST_CASE("[proxy] fidelity: the upstream's ClientHello carries the client's SNI
         REQUIRE(!hello.is_null());
         CHECK(hello.value("sni", nlohmann::json(nullptr)) == expected);
     }
+}
+
+TEST_CASE("[proxy] fidelity: the client's fatal alert reaches the server as that alert", "[proxy][fidelity]") {
+    // The client trusts neither the server's root nor the forge CA: it refuses the server's
+    // certificate (or its forgery) with unknown_ca, while the server waits for its certificate.
+    const std::string max = GENERATE(as<std::string>{}, "1.2", "1.3");
+    CAPTURE(max);
+    const std::string server = cert_opts("srv") + " --max " + max;
+    const std::string client = cert_opts("cli") + " --cafile " + filler_cas() + " --sni lync01.contoso.com";
+    const PairRun direct = run_pair(server, client, 1, std::nullopt);
+    const PairRun relayed = run_pair(server, client, 1, "--trust " + legacy_pki() / "root.pem");
+    REQUIRE(direct.server.size() == 1);
+    REQUIRE(relayed.server.size() == 1);
+    REQUIRE(relayed.client.size() == 1);
+    CHECK(direct.server[0]["outcome"] == "alert:unknown_ca");
+    CHECK(relayed.server[0]["outcome"] == direct.server[0]["outcome"]);
+    CHECK(relayed.client[0]["outcome"] == direct.client[0]["outcome"]);
+    const Legs legs = find_legs(relayed.events, relayed.listen, relayed.upstream);
+    CHECK(alerts(relayed.events, legs.client) == std::vector<std::string>{"unknown_ca to " + relayed.listen});
+    CHECK(alerts(relayed.events, legs.upstream) == std::vector<std::string>{"unknown_ca to " + relayed.upstream});
+    // A TLS 1.3 client refuses before it uses its handshake keys: its alert is in clear, not a
+    // record that failed to decrypt.
+    for (const auto& text : notices(relayed.events, "tls-decrypt"))
+        CHECK(text.find("failed to authenticate") == std::string::npos);
+    CHECK(notices(relayed.events, "relay-error").empty());
 }
 
 TEST_CASE("[proxy] fidelity: a TLS 1.2 client resuming by session ticket goes through siptap", "[proxy][fidelity]") {
