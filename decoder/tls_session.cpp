@@ -166,7 +166,10 @@ bool TlsSession::Impl::sslv2_opening(Bytes& data, std::vector<Payload>& out) {
 
 void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payload>& out) {
     DirState& st = at(dir);
-    if (decrypt && record.type != change_cipher_spec)
+    // TLS 1.3 protects records under the outer type application_data: an alert record is in
+    // clear (a client refusing the server's certificate before it uses its handshake keys).
+    const bool clear = record.type == change_cipher_spec || (tls13 && record.type == alert);
+    if (decrypt && !clear)
         if (auto* cipher = decrypt->cipher(dir)) return on_protected(dir, record, *cipher, out);
     const char* type = content_type_name(record.type);
     if (record.type != handshake && st.handshakes.pending())

@@ -97,13 +97,17 @@ asio::awaitable<bool> read_client_hello_first(TlsLeg& client, TlsLeg& upstream, 
 }
 
 // The client's handshake failed while the upstream's waits for our certificate: abort the
-// upstream's the way the client aborted, never complete it without a certificate. Before
-// TLS 1.3 an alert at this point is plaintext, so the client's alert is sent as it was; TLS 1.3
-// would need the handshake keys, so the upstream sees the transport close only.
+// upstream's the way the client aborted, never complete it without a certificate. The client's
+// alert is sent as it was, in clear: before TLS 1.3 every alert at this point is, and a TLS 1.3
+// client refuses the server's certificate before it uses its handshake keys (the server takes
+// such alerts until the client's first encrypted record). A TLS 1.3 alert the client did
+// encrypt would need the handshake keys: the upstream then sees the transport close only.
+// TLS 1.3 records say 0x0303.
 void abort_like_client(TlsLeg& upstream, const TlsLegHooks& client_hooks) {
     SSL* up = upstream.native_handle();
-    if (!client_hooks.fatal_alert_received || SSL_version(up) >= TLS1_3_VERSION) return;
-    const auto v = static_cast<unsigned char>(SSL_version(up) & 0xff);
+    if (!client_hooks.fatal_alert_received) return;
+    if (SSL_version(up) >= TLS1_3_VERSION && client_hooks.last_record_read != SSL3_RT_ALERT) return;
+    const auto v = static_cast<unsigned char>(std::min(SSL_version(up), TLS1_2_VERSION) & 0xff);
     const unsigned char alert[] = {SSL3_RT_ALERT, 3, v, 0, 2, SSL3_AL_FATAL, *client_hooks.fatal_alert_received};
     boost::system::error_code ec;
     upstream.next_layer().send_now(alert, sizeof alert, ec);

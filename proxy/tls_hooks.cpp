@@ -24,6 +24,7 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
     TlsLegHooks* hooks = hooks_of(ssl);
     if (!hooks) return;
     const auto* b = static_cast<const unsigned char*>(buf);
+    if (content_type == SSL3_RT_HEADER && write_p == 0 && len > 0) hooks->last_record_read = b[0];
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_NEWSESSION_TICKET)
         hooks->ticket_received = true;
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_CERTIFICATE_REQUEST)

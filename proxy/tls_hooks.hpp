@@ -21,6 +21,9 @@ struct TlsLegHooks {
     std::optional<std::uint8_t> fatal_alert_received;  // alert description code
     bool ticket_received = false;  // a NewSessionTicket: a TLS 1.3 server accepted our Finished
     bool certificate_requested = false;  // the peer (a server) sent a CertificateRequest
+    // Outer content type of the last record read: in TLS 1.3, alert means an alert in clear
+    // (one refusing the server's certificate), application_data an encrypted record.
+    std::uint8_t last_record_read = 0;
     // Client-facing leg: refuse the ClientHello with this alert (upstream refused us).
     std::optional<std::uint8_t> refuse_with_alert;
     // Client-facing leg: sees the ClientHello first and returns SSL_CLIENT_HELLO_RETRY to hold
