@@ -9,7 +9,8 @@ namespace {
 
 std::string tls_config(const KamailioSetup& s) {
     return "[server:default]\n"
-           "method = " + s.tls_method + "\n"
+           "method = " + s.tls_method + "\n" +
+           (s.cipher_list.empty() ? "" : "cipher_list = " + s.cipher_list + "\n") +
            "verify_certificate = yes\n"
            "require_certificate = yes\n"
            "certificate = " + s.cert + "\n"

@@ -18,6 +18,7 @@ struct KamailioSetup {
     std::string ca_file;            // trusted for client certificates
     std::string cert, key;          // presented to clients
     std::string tls_method = "TLSv1.2+";  // Kamailio's tls `method`, e.g. TLSv1.2 for 1.2 only
+    std::string cipher_list = "";         // its `cipher_list`; empty: OpenSSL's default
 };
 
 class Kamailio {

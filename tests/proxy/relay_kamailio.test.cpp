@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "fidelity_support.hpp"
 #include "kamailio_support.hpp"
 #include "siptap_support.hpp"
 
@@ -127,4 +128,39 @@ TEST_CASE("[proxy] Kamailio refuses siptap's expired certificate: the client's c
         if (e["src"] == siptap.address()) to_client.push_back(e["description"]);
     CHECK(from_lync == std::vector<std::string>{"certificate_expired"});
     CHECK(to_client == std::vector<std::string>{"certificate_expired"});
+}
+
+// Kamailio set as a Windows Server 2008 R2 era peer (TLS 1.0 only, RSA key exchange with
+// AES128-SHA at security level 0) with a Schannel-like client: through siptap --forge-ca the
+// client sees what it sees directly, and a modern client is refused the same way.
+TEST_CASE("[proxy] fidelity: Kamailio at method TLSv1 with legacy ciphers, through siptap as directly",
+          "[proxy][fidelity]") {
+    TempDir dir;
+    const auto& pki = legacy_pki();
+    Kamailio lync(dir, KamailioSetup{"um01.contoso.com", pki / "trust.pem", pki / "srv.pem", pki / "srv.key",
+                                     "TLSv1", "AES128-SHA:@SECLEVEL=0"});
+    SiptapProxy siptap(dir, lync.address(), forge_opts() + " --trust " + pki / "root.pem");
+    const std::string legacy_client = cert_opts("clisha1") + " --ciphers AES128-SHA:@SECLEVEL=0 --max 1.0";
+    const std::string modern_client = cert_opts("cli") + " --min 1.2";
+    auto client = [&](const std::string& target, const std::string& opts) {
+        const auto lines = json_lines(command_output("timeout 30 python3 " + kLegacyPeers + " client --connect " +
+                                                     target + " --cafile " + pki / "trust.pem" +
+                                                     " --sni lync01.contoso.com" + opts + " 2>&1"));
+        REQUIRE(lines.size() == 1);
+        return lines[0];  // with the server certificate's signature, key size, subject and EKU
+    };
+    const auto direct = client(lync.address(), legacy_client);
+    CHECK(direct["outcome"] == "ok");
+    CHECK(direct["version"] == "TLSv1");
+    CHECK(direct["cipher"] == "AES128-SHA");
+    CHECK(direct["answered"] == true);
+    CHECK(client(siptap.address(), legacy_client).dump() == direct.dump());
+
+    const auto refused = client(lync.address(), modern_client);
+    CHECK(refused["outcome"] == "alert:protocol_version");
+    CHECK(client(siptap.address(), modern_client).dump() == refused.dump());
+
+    const auto events = siptap.wait_closes(4);
+    CHECK(nlohmann::json(notices(events, "relay-error")).dump() == "[]");
+    CHECK(nlohmann::json(notices(events, "relay-mirror")).dump() == "[]");
 }
