@@ -9,6 +9,7 @@ packages=(
   libpcap-dev libssl-dev libboost1.81-dev     # capture, crypto/TLS, Asio (1.81: awaitable operators)
   libcli11-dev catch2 nlohmann-json3-dev      # command line, tests, JSON lines
   tshark openssl python3 kamailio kamailio-tls-modules  # real peers and cross-checks in tests
+  python3-cryptography                        # certificate details in the Schannel stand-in peers
   iproute2 procps                             # ss and kill, used by the relay tests
   clang libclang-rt-14-dev                    # fuzz targets (libFuzzer) and sanitizers
   chromium                                    # renders the HTML report in its test
