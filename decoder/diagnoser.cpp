@@ -116,6 +116,12 @@ void Diagnoser::on_tls(const Event& e, ConnInfo& info, const TlsMessage& m) {
         info.client_hello_seq = e.seq;
     }
     if (m.type == "server_hello") info.client_hello.reset();  // answered: no refusal to name
+    // The other side carrying on (ChangeCipherSpec, Finished, a ticket, data) accepted the
+    // sender's peer's certificates: their weak signatures are warnings, said now rather than at
+    // the end of what may be a long connection.
+    if (m.type == "change_cipher_spec" || m.type == "finished" || m.type == "new_session_ticket" ||
+        m.type == "application_data")
+        check_weak_signatures(e, info, e.src == info.client ? Side::Server : Side::Client, "");
     if (m.type != "certificate" || !m.certificate_count) return;
     const Side side = e.src == info.client ? Side::Client : Side::Server;
     info.sides[index(side)].announced = *m.certificate_count;

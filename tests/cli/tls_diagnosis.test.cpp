@@ -295,3 +295,15 @@ TEST_CASE("[diagnosis] healthy sessions raise none of the certificate findings",
         }
     }
 }
+
+TEST_CASE("[diagnosis] an accepted weak signature is said when the peer carries on, not at the end", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls12-client-pss-signature.pcapng")});
+    std::uint64_t finding = 0, first_data = 0;
+    for (const auto& e : events) {
+        if (const auto* f = e.as<Finding>(); f && f->code == "weak-signature") finding = e.seq;
+        if (const auto* m = e.as<TlsMessage>(); m && m->type == "application_data" && !first_data) first_data = e.seq;
+    }
+    REQUIRE(finding != 0);
+    REQUIRE(first_data != 0);
+    CHECK(finding < first_data);  // right after the server's ChangeCipherSpec
+}
