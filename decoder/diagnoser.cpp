@@ -98,6 +98,8 @@ void Diagnoser::on_event(const Event& e) {
     else if (const auto* a = e.as<TlsAlert>()) {
         if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
         if (sender == Side::Server && !a->encrypted && a->level == "fatal") check_refusal(e, info, a->description);
+        if (a->level == "fatal" && a->description != "close_notify" && !a->encrypted)
+            check_weak_signatures(e, info, sender == Side::Client ? Side::Server : Side::Client, a->description);
     } else if (const auto* c = e.as<ConnClose>()) {
         on_close(e, info, *c);
         conns_.erase(it);
@@ -105,17 +107,28 @@ void Diagnoser::on_event(const Event& e) {
 }
 
 void Diagnoser::on_tls(const Event& e, ConnInfo& info, const TlsMessage& m) {
-    if (m.type == "certificate_request") info.certificate_request_seq = e.seq;
+    if (m.type == "certificate_request") {
+        info.certificate_request_seq = e.seq;
+        info.certificate_request = m;
+    }
     if (m.type == "client_hello" && e.src == info.client) {
         info.client_hello = m;
         info.client_hello_seq = e.seq;
     }
     if (m.type == "server_hello") info.client_hello.reset();  // answered: no refusal to name
+    // The other side carrying on (ChangeCipherSpec, Finished, a ticket, data) accepted the
+    // sender's peer's certificates: their weak signatures are warnings, said now rather than at
+    // the end of what may be a long connection.
+    if (m.type == "change_cipher_spec" || m.type == "finished" || m.type == "new_session_ticket" ||
+        m.type == "application_data")
+        check_weak_signatures(e, info, e.src == info.client ? Side::Server : Side::Client, "");
     if (m.type != "certificate" || !m.certificate_count) return;
     const Side side = e.src == info.client ? Side::Client : Side::Server;
     info.sides[index(side)].announced = *m.certificate_count;
-    if (*m.certificate_count == 0 && side == Side::Client && info.certificate_request_seq)
+    if (*m.certificate_count == 0 && side == Side::Client && info.certificate_request_seq) {
         emit(e, info, no_client_certificate(info.client), {*info.certificate_request_seq, e.seq});
+        check_ca_list(e, info, CaListAnswer::NoCertificate);
+    }
 }
 
 void Diagnoser::on_certificate(const Event& e, ConnInfo& info, const Certificate& c) {
@@ -124,8 +137,16 @@ void Diagnoser::on_certificate(const Event& e, ConnInfo& info, const Certificate
     s.chain.push_back(c);
     s.chain_seq.push_back(e.seq);
     for (auto& f : check_certificate(c, e.ts)) emit(e, info, std::move(f), {e.seq});
+    const Endpoint& owner = c.side == Side::Client ? info.client : info.server;
+    if (auto f = check_weak_key(c, owner)) emit(e, info, std::move(*f), {e.seq});
+    if (check_weak_signature(c, owner, owner, "")) s.weak_signatures.push_back(s.chain.size() - 1);
+    if (info.certificate_request)  // mutual TLS: the client's certificate must allow client use
+        if (auto f = check_client_auth_eku(c, info.client, info.server)) emit(e, info, std::move(*f), {e.seq});
     if (c.index == 0) check_name(e, info, c.side, false);
-    if (s.announced && static_cast<int>(s.chain.size()) >= *s.announced) check_chain(e, info, c.side);
+    if (s.announced && static_cast<int>(s.chain.size()) >= *s.announced) {
+        check_chain(e, info, c.side);
+        if (c.side == Side::Client) check_ca_list(e, info, CaListAnswer::Unknown);
+    }
 }
 
 void Diagnoser::on_sip(const Event& e, ConnInfo& info, const SipMessage& m) {
@@ -169,11 +190,49 @@ void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {
     for (Side side : {Side::Client, Side::Server}) {
         check_chain(e, info, side);
         check_name(e, info, side, true);
+        check_weak_signatures(e, info, side, "");
     }
+    check_ca_list(e, info, CaListAnswer::Unknown);
     // A server that closes right after the ClientHello, without an alert, refused it too.
     if (c.side == Side::Server && (c.how == CloseHow::Fin || c.how == CloseHow::Rst))
         check_refusal(e, info, to_string(c.how));
     for (auto& f : check_close(c, e.transport, info.client, info.server)) emit(e, info, std::move(f), {e.seq});
+}
+
+// issuer-not-in-ca-list and ca-list-too-long, once the client has answered the
+// CertificateRequest (or the connection ended). A chain the client sent decides the answer
+// whatever `answer` says.
+void Diagnoser::check_ca_list(const Event& e, ConnInfo& info, CaListAnswer answer) {
+    if (!info.certificate_request || info.ca_list_checked) return;
+    info.ca_list_checked = true;
+    const auto& client = info.sides[index(Side::Client)];
+    std::vector<std::uint64_t> evidence{*info.certificate_request_seq};
+    if (!client.chain.empty()) {
+        evidence.insert(evidence.end(), client.chain_seq.begin(), client.chain_seq.end());
+        const bool listed = chain_issuer_listed(client.chain, info.certificate_request->ca_names);
+        answer = listed || info.certificate_request->ca_names.empty() ? CaListAnswer::IssuerListed
+                                                                     : CaListAnswer::IssuerNotListed;
+        if (auto f = check_issuer_in_ca_list(client.chain, *info.certificate_request, info.client, info.server))
+            emit(e, info, std::move(*f), evidence);
+    } else if (answer == CaListAnswer::NoCertificate) {
+        evidence.push_back(e.seq);
+    }
+    if (auto f = check_ca_list_size(*info.certificate_request, answer, info.client, info.server))
+        emit(e, info, std::move(*f), evidence);
+}
+
+// weak-signature for `side`'s certificates: errors with the alert that refused them, or
+// warnings when the connection ends without one.
+void Diagnoser::check_weak_signatures(const Event& e, ConnInfo& info, Side side, std::string_view refusal) {
+    auto& s = info.sides[index(side)];
+    const Endpoint& owner = side == Side::Client ? info.client : info.server;
+    const Endpoint& peer = side == Side::Client ? info.server : info.client;
+    for (std::size_t i : s.weak_signatures) {
+        std::vector<std::uint64_t> evidence{s.chain_seq[i]};
+        if (!refusal.empty()) evidence.push_back(e.seq);
+        if (auto f = check_weak_signature(s.chain[i], owner, peer, refusal)) emit(e, info, std::move(*f), evidence);
+    }
+    s.weak_signatures.clear();
 }
 
 void Diagnoser::check_refusal(const Event& e, ConnInfo& info, std::string_view refusal) {

@@ -33,6 +33,9 @@ private:
         bool chain_checked = false, name_checked = false;
         std::string sip_name, sip_name_source;
         std::uint64_t sip_name_seq = 0;
+        // Weak-signature certificates (chain positions) waiting for the peer's verdict: a
+        // fatal alert makes them errors, the end of the connection warnings.
+        std::vector<std::size_t> weak_signatures;
     };
     struct ConnInfo {
         Endpoint client, server;
@@ -42,6 +45,8 @@ private:
         std::optional<TlsMessage> client_hello = std::nullopt;  // until the ServerHello answers it
         std::uint64_t client_hello_seq = 0;
         bool refusal_named = false;
+        std::optional<TlsMessage> certificate_request = std::nullopt;  // its CA names
+        bool ca_list_checked = false;
     };
 
     void on_tls(const Event& e, ConnInfo& info, const TlsMessage& m);
@@ -51,6 +56,8 @@ private:
     void check_refusal(const Event& e, ConnInfo& info, std::string_view refusal);
     void check_name(const Event& e, ConnInfo& info, Side side, bool final);
     void check_chain(const Event& e, ConnInfo& info, Side side);
+    void check_ca_list(const Event& e, ConnInfo& info, CaListAnswer answer);
+    void check_weak_signatures(const Event& e, ConnInfo& info, Side side, std::string_view refusal);
     void emit(const Event& cause, const ConnInfo& info, FindingDraft draft,
               std::vector<std::uint64_t> evidence);
 

@@ -2,6 +2,7 @@
 // findings. The Diagnoser decides when to call them and which events are the evidence.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,34 @@ std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, std::st
                                                 const Endpoint& client, const Endpoint& server);
 // The highest version a ClientHello offers (supported_versions, else its version), or "".
 std::string highest_offered_version(const TlsMessage& hello);
+
+// Certificate rules for Windows peers (certificate_rules.cpp). `owner` presented the
+// certificate, `peer` is the other side.
+// weak-signature: SHA-1, MD5 or RSASSA-PSS on a certificate that is not self-signed; an error
+// when the peer then refused it with the fatal alert `refusal` (empty: it did not).
+std::optional<FindingDraft> check_weak_signature(const Certificate& c, const Endpoint& owner,
+                                                 const Endpoint& peer, std::string_view refusal);
+// weak-key: an RSA key under 2048 bits.
+std::optional<FindingDraft> check_weak_key(const Certificate& c, const Endpoint& owner);
+// no-client-auth-eku: a client's leaf whose EKU extension exists without Client Authentication
+// (the caller checks that the server asked for it: mutual TLS).
+std::optional<FindingDraft> check_client_auth_eku(const Certificate& leaf, const Endpoint& client,
+                                                  const Endpoint& server);
+// Whether a certificate of the chain was issued by (or is) a CA the list names.
+bool chain_issuer_listed(const std::vector<Certificate>& chain, const std::vector<std::string>& ca_names);
+// issuer-not-in-ca-list: the client's chain answers none of the CertificateRequest's CA names.
+std::optional<FindingDraft> check_issuer_in_ca_list(const std::vector<Certificate>& chain,
+                                                    const TlsMessage& request, const Endpoint& client,
+                                                    const Endpoint& server);
+// Schannel's limit on the trusted-issuer list (KB 2464556, KB 2880390).
+inline constexpr std::uint64_t kSchannelCaListLimit = 16384;
+// How the client answered a CertificateRequest: not seen (TLS 1.3 without keys, or no answer),
+// an empty Certificate, or a chain with or without an issuer from the list.
+enum class CaListAnswer { Unknown, NoCertificate, IssuerListed, IssuerNotListed };
+// ca-list-too-long: the CA names take more than kSchannelCaListLimit bytes; an error when the
+// client then sent no certificate or one whose issuer is not listed.
+std::optional<FindingDraft> check_ca_list_size(const TlsMessage& request, CaListAnswer answer,
+                                               const Endpoint& client, const Endpoint& server);
 
 // closed-after-request, reset-by-peer, handshake-incomplete.
 std::vector<FindingDraft> check_close(const ConnClose& close, Transport transport,

@@ -47,6 +47,7 @@ struct TlsMessage {
     std::string version;  // record or negotiated version, e.g. "TLS 1.2"
     std::optional<std::string> sni, cipher, alpn;
     std::vector<std::string> ca_names;            // certificate_request
+    std::optional<std::uint64_t> ca_names_bytes;  // certificate_request: bytes of its CA name list
     std::vector<std::string> supported_versions;  // client_hello
     std::vector<std::string> signature_algorithms;
     std::vector<std::string> ciphers;             // client_hello offer
@@ -59,6 +60,8 @@ struct Certificate {
     Side side = Side::Server;  // which side presented it
     int index = 0;             // 0 = leaf
     std::string subject, subject_cn, issuer, serial, sha256, key;
+    std::string signature_algorithm;  // OpenSSL's name: sha1WithRSAEncryption, rsassaPss, ...
+    std::optional<std::vector<std::string>> eku;  // Extended Key Usage, when the extension exists
     std::vector<std::string> san;     // DNS names
     std::vector<std::string> san_ip;  // IP addresses
     Micros not_before = 0, not_after = 0;

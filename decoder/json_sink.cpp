@@ -26,6 +26,7 @@ void fill(json& j, const TlsMessage& p) {
     put_optional(j, "cipher", p.cipher);
     put_optional(j, "alpn", p.alpn);
     if (p.type == "certificate_request") j["ca_names"] = p.ca_names;
+    put_optional(j, "ca_names_bytes", p.ca_names_bytes);
     put_list(j, "supported_versions", p.supported_versions);
     put_list(j, "signature_algorithms", p.signature_algorithms);
     put_list(j, "ciphers", p.ciphers);
@@ -47,6 +48,8 @@ void fill(json& j, const Certificate& p) {
     j["serial"] = p.serial;
     j["sha256"] = p.sha256;
     j["key"] = p.key;
+    j["signature_algorithm"] = p.signature_algorithm;
+    put_optional(j, "eku", p.eku);
     j["wildcard_cn"] = p.wildcard_cn;
     j["self_signed"] = p.self_signed;
 }

@@ -231,6 +231,7 @@ void fill(Object& o, const ConnOpen& p, const Event&) { o.boolean("syn_seen", p.
 void fill(Object& o, const TlsMessage& p, const Event&) {
     if (p.alpn) o.str("alpn", *p.alpn);
     if (p.type == "certificate_request") o.strings("ca_names", p.ca_names);
+    opt_num(o, "ca_names_bytes", p.ca_names_bytes);
     opt_num(o, "certificate_count", p.certificate_count);
     if (p.cipher) o.str("cipher", *p.cipher);
     if (!p.ciphers.empty()) o.strings("ciphers", p.ciphers);
@@ -244,6 +245,7 @@ void fill(Object& o, const TlsMessage& p, const Event&) {
 }
 
 void fill(Object& o, const Certificate& p, const Event&) {
+    if (p.eku) o.strings("eku", *p.eku);
     o.snum("index", p.index);
     o.str("issuer", p.issuer);
     o.str("key", p.key);
@@ -255,6 +257,7 @@ void fill(Object& o, const Certificate& p, const Event&) {
     o.str("serial", p.serial);
     o.str("sha256", p.sha256);
     o.str("side", to_string(p.side));
+    o.str("signature_algorithm", p.signature_algorithm);
     o.str("subject", p.subject);
     o.str("subject_cn", p.subject_cn);
     o.boolean("wildcard_cn", p.wildcard_cn);

@@ -1,6 +1,7 @@
 #include "decoder/text_sink.hpp"
 
 #include <cctype>
+#include <algorithm>
 #include <sstream>
 #include "decoder/text_util.hpp"
 
@@ -27,7 +28,15 @@ std::string describe_tls(const TlsMessage& m) {
     if (m.cipher) s << " cipher=" << *m.cipher;
     if (m.alpn) s << " alpn=" << *m.alpn;
     if (m.certificate_count) s << " (" << plural(*m.certificate_count, "certificate") << ")";
-    if (!m.ca_names.empty()) s << " CA names: " << join(m.ca_names, "; ");
+    // A trusted-issuer list can name hundreds of CAs: the first few and the count fit a line
+    // (--json has them all).
+    if (!m.ca_names.empty()) {
+        constexpr std::size_t kShown = 5;
+        const std::vector<std::string> shown(m.ca_names.begin(), m.ca_names.begin() + std::min(kShown, m.ca_names.size()));
+        s << " CA names: " << join(shown, "; ");
+        if (m.ca_names.size() > kShown) s << "; and " << m.ca_names.size() - kShown << " more";
+        if (m.ca_names_bytes && m.ca_names.size() > kShown) s << " (" << *m.ca_names_bytes << " bytes)";
+    }
     if (m.length) s << " (" << *m.length << " bytes" << (m.encrypted ? ", encrypted)" : ")");
     return s.str();
 }

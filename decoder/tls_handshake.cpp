@@ -105,6 +105,7 @@ bool read_signature_algorithms(Bytes data, TlsMessage& m) {
 
 // A list of DER Names (each with a 16-bit length) as one-line DN strings.
 bool read_ca_names(Bytes list, TlsMessage& m) {
+    m.ca_names_bytes = list.size();  // what Schannel's 16 KB limit counts
     ByteReader r(list);
     while (!r.empty()) {
         Bytes der;

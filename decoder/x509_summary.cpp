@@ -121,6 +121,38 @@ std::string key_text(const X509* x) {
     return "EC-" + curve;
 }
 
+// The signature algorithm's OpenSSL long name (sha256WithRSAEncryption, rsassaPss,
+// ecdsa-with-SHA256, ...), or its dotted OID when OpenSSL has no name for it.
+std::string signature_algorithm_text(const X509* x) {
+    const int nid = X509_get_signature_nid(x);
+    if (const char* ln = nid != NID_undef ? OBJ_nid2ln(nid) : nullptr) return ln;
+    const X509_ALGOR* alg = nullptr;
+    X509_get0_signature(nullptr, &alg, x);
+    const ASN1_OBJECT* oid = nullptr;
+    if (alg) X509_ALGOR_get0(&oid, nullptr, nullptr, alg);
+    std::array<char, 128> buf{};
+    return oid && OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), oid, 1) > 0 ? std::string(buf.data())
+                                                                                     : "unknown";
+}
+
+// Extended Key Usage purposes (serverAuth, clientAuth, ... or dotted OIDs); nullopt when the
+// extension is absent, which lets the certificate serve any purpose. One that is present but
+// does not decode is also left out: the rest of the summary still holds, and no rule should
+// name a purpose it cannot read.
+void read_eku(const X509* x, Certificate& cert) {
+    OpenSslPtr<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free> eku(static_cast<EXTENDED_KEY_USAGE*>(
+        X509_get_ext_d2i(x, NID_ext_key_usage, nullptr, nullptr)));
+    if (!eku) return;
+    cert.eku.emplace();
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+        const ASN1_OBJECT* oid = sk_ASN1_OBJECT_value(eku.get(), i);
+        const int nid = OBJ_obj2nid(oid);
+        std::array<char, 128> buf{};
+        if (nid != NID_undef) cert.eku->emplace_back(OBJ_nid2sn(nid));
+        else if (OBJ_obj2txt(buf.data(), static_cast<int>(buf.size()), oid, 1) > 0) cert.eku->emplace_back(buf.data());
+    }
+}
+
 // SAN DNS names and IP addresses; false when the extension is present but does not decode.
 bool read_san(const X509* x, Certificate& cert) {
     int critical = -1;
@@ -172,6 +204,8 @@ std::optional<Certificate> summarize(std::span<const std::byte> der, std::string
         error = "certificate subjectAltName extension does not parse";
         return std::nullopt;
     }
+    read_eku(x.get(), cert);
+    cert.signature_algorithm = signature_algorithm_text(x.get());
     cert.serial = serial_text(x.get());
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int md_len = 0;

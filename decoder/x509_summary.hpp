@@ -16,7 +16,8 @@ namespace decoder {
 // (0 = leaf): subject, subject_cn (last CN), issuer, SAN DNS names and IP addresses, validity
 // (Micros), serial (uppercase hex), sha256 of the DER ("AB:CD:..."), key ("RSA-2048",
 // "EC-P-256", "Ed25519"), self_signed (issuer == subject and its own key verifies the
-// signature), wildcard_cn, and the DER itself. A certificate that does not parse (or has
+// signature), wildcard_cn, signature_algorithm (OpenSSL's long name), eku (when the extension
+// exists), and the DER itself. A certificate that does not parse (or has
 // trailing bytes, or a broken subjectAltName) gives nullopt and, when `error` is set, why.
 // Leaves the calling thread's OpenSSL error queue empty.
 std::optional<Certificate> summarize_certificate(std::span<const std::byte> der, Side side,

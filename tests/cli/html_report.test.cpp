@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "requirement_support.hpp"
 #include "views_support.hpp"
@@ -38,6 +39,25 @@ std::size_t count(const std::string& text, const std::string& what) {
     std::size_t n = 0;
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
     return n;
+}
+
+// The same captures (pcaps/NAME.pcapng) read three ways: the HTML report, the text and the JSON.
+struct ThreeViews {
+    std::string html, text, json;
+};
+
+ThreeViews read_three_ways(const std::vector<std::string>& names, const std::string& report) {
+    std::string files;
+    for (const auto& name : names) files += quote(std::string(SIPTAP_PCAP_DIR "/") + name + ".pcapng") + " ";
+    const auto out = views_test::artifact_dir() + "/" + report;
+    std::filesystem::remove(out);
+    const auto html_run = views_test::run(quote(SIPTAP_BINARY) + " read --html " + quote(out) + " " + files + " 2>/dev/null");
+    const auto text = views_test::run("COLUMNS=200 " + quote(SIPTAP_BINARY) + " read --no-color " + files + " 2>/dev/null");
+    const auto json = views_test::run(quote(SIPTAP_BINARY) + " read --json " + files + " 2>/dev/null");
+    CHECK(html_run.exit_code == 1);  // error findings in each
+    CHECK(text.exit_code == 1);
+    CHECK(json.exit_code == 1);
+    return {views_test::slurp(out), text.out, json.out};
 }
 
 }  // namespace
@@ -148,26 +168,37 @@ TEST_CASE("[html] the report renders in headless Chromium", "[html]") {
 }
 
 TEST_CASE("[html] Windows peers' refusals are named in the report, the text and the JSON", "[html]") {
-    const std::string files = quote(SIPTAP_PCAP_DIR "/tls10-client-tls12-server.pcapng") + " " +
-                              quote(SIPTAP_PCAP_DIR "/tls12-no-shared-cipher.pcapng") + " " +
-                              quote(SIPTAP_PCAP_DIR "/tls13-good-server-fin.pcapng");
-    const auto out = views_test::artifact_dir() + "/windows-refusals.html";
-    std::filesystem::remove(out);
-    const auto html_run = views_test::run(quote(SIPTAP_BINARY) + " read --html " + quote(out) + " " + files + " 2>/dev/null");
-    const auto text = views_test::run("COLUMNS=200 " + quote(SIPTAP_BINARY) + " read --no-color " + files + " 2>/dev/null");
-    const auto json = views_test::run(quote(SIPTAP_BINARY) + " read --json " + files + " 2>/dev/null");
-    CHECK(html_run.exit_code == 1);
-    CHECK(text.exit_code == 1);
-    CHECK(json.exit_code == 1);
-    const auto html = views_test::slurp(out);
+    const auto [html, text, json] =
+        read_three_ways({"tls10-client-tls12-server", "tls12-no-shared-cipher", "tls13-good-server-fin"},
+                        "windows-refusals.html");
     for (const char* code : {"tls-version-mismatch", "no-shared-cipher"}) {
         CAPTURE(code);
         CHECK(count(html, "<code>" + std::string(code) + "</code>") == 1);
-        CHECK(count(text.out, std::string("ERROR ") + code) >= 1);
-        CHECK(count(json.out, std::string("\"code\":\"") + code + "\"") == 1);
+        CHECK(count(text, std::string("ERROR ") + code) >= 1);
+        CHECK(count(json, std::string("\"code\":\"") + code + "\"") == 1);
     }
     CHECK(html.find("Enable TLS 1.2 on the client") != std::string::npos);
     // The healthy TLS 1.3 session: the client's goodbye, no error pinned on the server.
-    CHECK(text.out.find("(client) with alert (encrypted alert (probably close_notify))") != std::string::npos);
-    CHECK(count(json.out, "\"code\":\"closed-after-request\"") == 0);
+    CHECK(text.find("(client) with alert (encrypted alert (probably close_notify))") != std::string::npos);
+    CHECK(count(json, "\"code\":\"closed-after-request\"") == 0);
+}
+
+TEST_CASE("[html] Windows peers' certificate findings are named in the report, the text and the JSON", "[html]") {
+    const auto [html, text, json] =
+        read_three_ways({"tls12-ca-list-too-long-no-cert", "tls12-client-sha1-rsa1024", "tls12-client-pss-signature",
+                         "tls12-client-no-clientauth-eku", "tls-untrusted-ca", "tls12-ca-list-too-long"},
+                        "windows-certificates.html");
+    // code, how often it is raised over these captures, its severity in the text
+    for (const auto& [code, times, severity] : std::vector<std::tuple<std::string, std::size_t, std::string>>{
+             {"ca-list-too-long", 2, "ERROR"}, {"weak-signature", 2, "ERROR"}, {"weak-key", 1, "WARNING"},
+             {"no-client-auth-eku", 1, "ERROR"}, {"issuer-not-in-ca-list", 1, "WARNING"}}) {
+        CAPTURE(code);
+        CHECK(count(html, "<code>" + code + "</code>") == times);
+        CHECK(count(text, severity + " " + code) >= 1);
+        CHECK(count(json, "\"code\":\"" + code + "\"") == times);
+    }
+    CHECK(count(text, "WARNING ca-list-too-long: ") == 1);  // the client that sent a listed chain
+    CHECK(html.find("KB 2464556") != std::string::npos);
+    CHECK(count(json, "\"signature_algorithm\":\"sha1WithRSAEncryption\"") == 1);
+    CHECK(count(json, "\"eku\":[\"serverAuth\"]") == 1);
 }

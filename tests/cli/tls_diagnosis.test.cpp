@@ -125,7 +125,8 @@ TEST_CASE("[diagnosis] the client's CN is not the FQDN Lync expects", "[diagnosi
 TEST_CASE("[diagnosis] handshake failures name the alert and the certificate problem", "[diagnosis]") {
     using Row = std::tuple<std::string, std::string, std::vector<std::string>>;
     auto [file, alert, codes] = GENERATE(table<std::string, std::string, std::vector<std::string>>({
-        Row{"tls-untrusted-ca.pcapng", "unknown_ca", {"handshake-incomplete", "tls-alert"}},
+        // Its chain (Fabrikam) answers none of the CertificateRequest's CA names (Contoso Root CA).
+        Row{"tls-untrusted-ca.pcapng", "unknown_ca", {"handshake-incomplete", "issuer-not-in-ca-list", "tls-alert"}},
         Row{"tls-expired-cert.pcapng", "certificate_expired", {"cert-expired", "handshake-incomplete", "tls-alert"}},
         Row{"tls-no-client-cert.pcapng", "handshake_failure",
             {"handshake-incomplete", "no-client-certificate", "tls-alert"}},
@@ -214,4 +215,95 @@ TEST_CASE("[diagnosis] Windows peers: no cipher suite in common", "[diagnosis]")
             CHECK(code != "no-shared-cipher");
         }
     }
+}
+
+namespace {
+
+// One finding a certificate capture must raise: its code, severity and words of its message.
+struct Expected {
+    std::string code;
+    Severity severity;
+    std::vector<std::string> says;
+};
+
+}  // namespace
+
+TEST_CASE("[diagnosis] Windows peers: the certificates and trusted-issuer lists they refuse", "[diagnosis]") {
+    const auto [file, codes, expected] = GENERATE(table<std::string, std::vector<std::string>, Expected>({
+        {"tls12-ca-list-too-long.pcapng", {"ca-list-too-long"},
+         {"ca-list-too-long", Severity::Warning,
+          {"The CertificateRequest of 127.0.0.3:5061 (server) names 301 trusted CAs in ", "KB 2464556",
+           "KB 2880390", "a Windows client such as 127.0.0.2:"}}},
+        {"tls12-ca-list-too-long-no-cert.pcapng",
+         {"ca-list-too-long", "handshake-incomplete", "no-client-certificate", "tls-alert"},
+         {"ca-list-too-long", Severity::Error, {"names 301 trusted CAs", "Here the client sent no certificate"}}},
+        {"tls12-client-sha1-rsa1024.pcapng", {"handshake-incomplete", "tls-alert", "weak-key", "weak-signature"},
+         {"weak-signature", Severity::Error,
+          {"The client 127.0.0.2:", "CN=exch01.contoso.com,O=Contoso,C=US (its leaf)",
+           "signed with sha1WithRSAEncryption (SHA-1)",
+           "127.0.0.3:5061 (server) then refused it with the fatal alert bad_certificate"}}},
+        {"tls12-client-sha1-rsa1024.pcapng", {"handshake-incomplete", "tls-alert", "weak-key", "weak-signature"},
+         {"weak-key", Severity::Warning, {"The client 127.0.0.2:", "with an RSA key of 1024 bits"}}},
+        {"tls12-client-pss-signature.pcapng", {"weak-signature"},
+         {"weak-signature", Severity::Warning, {"(RSASSA-PSS)", "Lync Server 2013 cannot verify"}}},
+        {"tls12-client-no-clientauth-eku.pcapng", {"handshake-incomplete", "no-client-auth-eku", "tls-alert"},
+         {"no-client-auth-eku", Severity::Error,
+          {"The client 127.0.0.2:", "to 127.0.0.3:5061 (server)", "Extended Key Usage (serverAuth)",
+           "lacks Client Authentication"}}},
+        {"tls-untrusted-ca.pcapng", {"handshake-incomplete", "issuer-not-in-ca-list", "tls-alert"},
+         {"issuer-not-in-ca-list", Severity::Warning,
+          {"127.0.0.3:5061 (server) asked for a client certificate issued by one of 1 CAs",
+           "the chain of 127.0.0.2:", "was issued by CN=Fabrikam Untrusted CA"}}},
+    }));
+    CAPTURE(file, expected.code);
+    const auto events = test::read_events({test::pcap(file)});
+    CHECK(sorted(test::finding_codes(events)) == codes);
+    int seen = 0;
+    for (const auto* f : test::payloads<Finding>(events)) {
+        if (f->code != expected.code) continue;
+        ++seen;
+        CHECK(f->severity == expected.severity);
+        for (const auto& words : expected.says) CHECK_THAT(f->message, Catch::Contains(words));
+        CHECK_FALSE(f->evidence.empty());
+    }
+    CHECK(seen == 1);
+}
+
+TEST_CASE("[diagnosis] Windows peers: the CertificateRequest's list size is kept", "[diagnosis]") {
+    for (const auto* m : test::payloads<TlsMessage>(test::read_events({test::pcap("tls12-ca-list-too-long.pcapng")})))
+        if (m->type == "certificate_request") {
+            CHECK(m->ca_names.size() == 301);
+            CHECK(m->ca_names.back() == "CN=Contoso Root CA,O=Contoso,C=US");  // past the first 16 KB
+            REQUIRE(m->ca_names_bytes);
+            CHECK(*m->ca_names_bytes > 40000);
+        }
+}
+
+TEST_CASE("[diagnosis] healthy sessions raise none of the certificate findings", "[diagnosis]") {
+    for (const char* good : {"tls-good.pcapng", "tls13-good.pcapng", "tls13-good-server-fin.pcapng",
+                             "tls12-good-server-fin.pcapng", "tls12-chacha-good.pcapng", "tls12-cbc-good.pcapng",
+                             "tls10-rsa-aes128-sha.pcapng", "tls12-rsa-resumed.pcapng"}) {
+        CAPTURE(good);
+        const auto events = test::read_events({test::pcap(good)});
+        CHECK(test::finding_codes(events).empty());
+        for (const auto* c : test::payloads<Certificate>(events)) {
+            CHECK(c->signature_algorithm == "sha256WithRSAEncryption");  // read, and sound
+            if (c->index == 0) {
+                REQUIRE(c->eku);
+                CHECK(std::count(c->eku->begin(), c->eku->end(), "clientAuth") == 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("[diagnosis] an accepted weak signature is said when the peer carries on, not at the end", "[diagnosis]") {
+    const auto events = test::read_events({test::pcap("tls12-client-pss-signature.pcapng")});
+    std::uint64_t finding = 0, first_data = 0;
+    for (const auto& e : events) {
+        if (const auto* f = e.as<Finding>(); f && f->code == "weak-signature") finding = e.seq;
+        if (const auto* m = e.as<TlsMessage>(); m && m->type == "application_data" && !first_data) first_data = e.seq;
+    }
+    REQUIRE(finding != 0);
+    REQUIRE(first_data != 0);
+    CHECK(finding < first_data);  // right after the server's ChangeCipherSpec
 }

@@ -190,3 +190,112 @@ TEST_CASE("[rules] a refused ClientHello: version mismatch or no shared cipher",
     CHECK_THAT(f->message, Catch::Contains(says));
     CHECK_THAT(f->message, !Catch::Contains("server's highest"));  // never a version the capture does not show
 }
+
+TEST_CASE("[rules] weak signatures: SHA-1, MD5 and RSASSA-PSS, an error once refused", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    // signature algorithm, self-signed, the peer's alert, expected severity ("" for no finding), words
+    const auto [algorithm, self_signed, refusal, severity, says] =
+        GENERATE(table<std::string, bool, std::string, std::string, std::string>({
+            {"sha1WithRSAEncryption", false, "", "warning", "(SHA-1)"},
+            {"sha1WithRSAEncryption", false, "bad_certificate", "error",
+             "10.0.0.3:5061 (server) then refused it with the fatal alert bad_certificate"},
+            {"md5WithRSAEncryption", false, "", "warning", "(MD5)"},
+            {"ecdsa-with-SHA1", false, "", "warning", "(SHA-1)"},
+            {"rsassaPss", false, "", "warning", "Lync Server 2013 cannot verify RSASSA-PSS"},
+            {"sha1WithRSAEncryption", true, "", "", ""},  // a root's own signature is never checked
+            {"sha256WithRSAEncryption", false, "bad_certificate", "", ""},
+            {"ecdsa-with-SHA384", false, "", "", ""},
+        }));
+    CAPTURE(algorithm, self_signed, refusal);
+    auto c = leaf("exch01.contoso.com", {});
+    c.signature_algorithm = algorithm;
+    c.self_signed = self_signed;
+    const auto f = check_weak_signature(c, client, server, refusal);
+    REQUIRE(bool(f) == !severity.empty());
+    if (!f) return;
+    CHECK(f->code == "weak-signature");
+    CHECK(to_string(f->severity) == severity);
+    CHECK_THAT(f->message, Catch::StartsWith("The client 10.0.0.2:50123 presented the certificate CN=exch01.contoso.com"));
+    CHECK_THAT(f->message, Catch::Contains(says));
+}
+
+TEST_CASE("[rules] weak keys: RSA under 2048 bits", "[rules]") {
+    const auto [key, weak] = GENERATE(table<std::string, bool>({
+        {"RSA-1024", true}, {"RSA-PSS-1536", true}, {"RSA-2048", false}, {"RSA-4096", false},
+        {"EC-P-256", false}, {"Ed25519", false}, {"DSA-1024", false}, {"RSA-", false},
+    }));
+    CAPTURE(key);
+    auto c = leaf("lync01.contoso.com", {}, Side::Server);
+    c.key = key;
+    const auto f = check_weak_key(c, Endpoint{"10.0.0.3", 5061});
+    REQUIRE(bool(f) == weak);
+    if (!f) return;
+    CHECK(f->code == "weak-key");
+    CHECK(f->severity == Severity::Warning);
+    CHECK_THAT(f->message, Catch::StartsWith("The server 10.0.0.3:5061 presented the certificate CN=lync01.contoso.com"));
+}
+
+TEST_CASE("[rules] a client certificate without Client Authentication", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    auto c = leaf("exch01.contoso.com", {});
+    CHECK_FALSE(check_client_auth_eku(c, client, server));  // no EKU extension: any purpose
+    c.eku = std::vector<std::string>{"serverAuth", "clientAuth"};
+    CHECK_FALSE(check_client_auth_eku(c, client, server));
+    c.eku = std::vector<std::string>{"anyExtendedKeyUsage"};
+    CHECK_FALSE(check_client_auth_eku(c, client, server));
+    c.eku = std::vector<std::string>{"serverAuth"};
+    const auto f = check_client_auth_eku(c, client, server);
+    REQUIRE(f);
+    CHECK(f->code == "no-client-auth-eku");
+    CHECK(f->severity == Severity::Error);
+    CHECK_THAT(f->message, Catch::Contains("to 10.0.0.3:5061 (server)"));
+    CHECK_THAT(f->message, Catch::Contains("(serverAuth) lacks Client Authentication"));
+    c.index = 1;  // a CA certificate of the chain is no client certificate
+    CHECK_FALSE(check_client_auth_eku(c, client, server));
+    c.index = 0;
+    c.side = Side::Server;
+    CHECK_FALSE(check_client_auth_eku(c, client, server));
+}
+
+TEST_CASE("[rules] the CertificateRequest's CA list: its size and the client's answer", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    TlsMessage request;
+    request.type = "certificate_request";
+    request.ca_names = {"CN=Filler 1", "CN=Contoso Root CA,O=Contoso,C=US"};
+    auto chain = std::vector<Certificate>{leaf("exch01.contoso.com", {})};
+    chain[0].issuer = "CN=Contoso Issuing CA 1,O=Contoso,C=US";
+    CHECK_FALSE(chain_issuer_listed(chain, request.ca_names));
+    const auto f = check_issuer_in_ca_list(chain, request, client, server);
+    REQUIRE(f);
+    CHECK(f->code == "issuer-not-in-ca-list");
+    CHECK(f->severity == Severity::Warning);
+    CHECK_THAT(f->message, Catch::Contains("10.0.0.3:5061 (server) asked for a client certificate issued by one of 2 CAs"));
+    CHECK_THAT(f->message, Catch::Contains("the chain of 10.0.0.2:50123 (client)"));
+    chain.push_back(leaf("Contoso Issuing CA 1", {}));
+    chain[1].issuer = "CN=Contoso Root CA,O=Contoso,C=US";
+    CHECK(chain_issuer_listed(chain, request.ca_names));
+    CHECK_FALSE(check_issuer_in_ca_list(chain, request, client, server));
+    request.ca_names.clear();  // no list: any issuer will do
+    CHECK_FALSE(check_issuer_in_ca_list({leaf("x", {})}, request, client, server));
+
+    request.ca_names.assign(120, "CN=Filler");
+    // bytes of the list, the client's answer, severity ("" for none)
+    const auto [bytes, answer, severity] = GENERATE(table<std::uint64_t, CaListAnswer, std::string>({
+        {16384, CaListAnswer::NoCertificate, ""},
+        {16385, CaListAnswer::IssuerListed, "warning"},
+        {16385, CaListAnswer::Unknown, "warning"},
+        {41000, CaListAnswer::NoCertificate, "error"},
+        {41000, CaListAnswer::IssuerNotListed, "error"},
+    }));
+    CAPTURE(bytes, severity);
+    request.ca_names_bytes = bytes;
+    const auto size = check_ca_list_size(request, answer, client, server);
+    REQUIRE(bool(size) == !severity.empty());
+    if (!size) return;
+    CHECK(size->code == "ca-list-too-long");
+    CHECK(to_string(size->severity) == severity);
+    CHECK_THAT(size->message, Catch::Contains("names 120 trusted CAs in " + std::to_string(bytes) + " bytes"));
+    CHECK_THAT(size->message, Catch::Contains("KB 2464556 and KB 2880390"));
+    CHECK_THAT(size->message, Catch::Contains("10.0.0.3:5061 (server)"));
+    CHECK_THAT(size->message, Catch::Contains("10.0.0.2:50123 (client)"));
+}

@@ -52,6 +52,7 @@ TEST_CASE("[json] every payload type, optional members present and absent, as to
         tls.cipher = "TLS_AES_128_GCM_SHA256";
         tls.alpn = "sip";
         tls.ca_names = {"CN=Root", "CN=\"Quoted\" \xff"};
+        tls.ca_names_bytes = 41000;
         tls.supported_versions = {"TLS 1.3", "TLS 1.2"};
         tls.signature_algorithms = {"rsa_pss_rsae_sha256"};
         tls.ciphers = {"a", "b"};
@@ -73,7 +74,9 @@ TEST_CASE("[json] every payload type, optional members present and absent, as to
     if (full) {
         cert.san = {"um.example", "*.example"};
         cert.san_ip = {"10.0.0.1"};
+        cert.eku = std::vector<std::string>{"serverAuth"};
     }
+    cert.signature_algorithm = full ? "sha1WithRSAEncryption" : "rsassaPss";
     cert.not_before = -1'000'000;  // before 1970
     cert.not_after = 1'900'000'000'000'001;
     cert.wildcard_cn = full;

@@ -71,6 +71,9 @@ TEST_CASE("[x509] RSA leaf with PrintableString subject and DNS, IPv4 and IPv6 S
     CHECK(c.sha256.size() == 32 * 3 - 1);
     CHECK(c.key == "RSA-2048");
     CHECK(EVP_PKEY_get_bits(X509_get0_pubkey(x)) == 2048);
+    CHECK(c.signature_algorithm == "ecdsa-with-SHA256");  // the fixture's CA key is EC, signing with EVP_sha256
+    REQUIRE(c.eku);
+    CHECK(*c.eku == std::vector<std::string>{"serverAuth", "clientAuth"});
     CHECK_FALSE(c.self_signed);
     CHECK_FALSE(c.wildcard_cn);
     const ByteVec der = der_of(x);
