@@ -147,9 +147,11 @@ void RelayServer::Impl::setup() {
     acceptor.bind(ep, ec);
     if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
                                      std::to_string(ep.port()) + ": " + ec.message());
+    // Files are open, keys loaded, port bound: root is no longer needed. Dropped before
+    // listen(), so that no client is ever taken (into the backlog) by a root process.
+    if (run_as) drop_privileges(*run_as);
     acceptor.listen();
     listen_ep = {ep.address().to_string(), acceptor.local_endpoint().port()};
-    if (run_as) drop_privileges(*run_as);  // files are open, keys loaded, port bound: root is no longer needed
 }
 
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
