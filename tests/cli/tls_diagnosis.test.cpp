@@ -270,13 +270,18 @@ TEST_CASE("[diagnosis] Windows peers: the certificates and trusted-issuer lists 
 }
 
 TEST_CASE("[diagnosis] Windows peers: the CertificateRequest's list size is kept", "[diagnosis]") {
-    for (const auto* m : test::payloads<TlsMessage>(test::read_events({test::pcap("tls12-ca-list-too-long.pcapng")})))
+    // The events outlive the loop: payloads() points into them.
+    const auto events = test::read_events({test::pcap("tls12-ca-list-too-long.pcapng")});
+    int requests = 0;
+    for (const auto* m : test::payloads<TlsMessage>(events))
         if (m->type == "certificate_request") {
+            ++requests;
             CHECK(m->ca_names.size() == 301);
             CHECK(m->ca_names.back() == "CN=Contoso Root CA,O=Contoso,C=US");  // past the first 16 KB
             REQUIRE(m->ca_names_bytes);
             CHECK(*m->ca_names_bytes > 40000);
         }
+    CHECK(requests == 1);
 }
 
 TEST_CASE("[diagnosis] healthy sessions raise none of the certificate findings", "[diagnosis]") {
