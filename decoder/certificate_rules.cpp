@@ -13,14 +13,6 @@ namespace decoder {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string named(const Endpoint& e, Side side) { return e.to_string() + " (" + to_string(side) + ")"; }
-
 // "The client 127.0.0.2:5000 presented the certificate CN=x,O=y (its leaf)"
 std::string presented(const Certificate& c, const Endpoint& owner) {
     return "The " + std::string(to_string(c.side)) + " " + owner.to_string() + " presented the certificate " +

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "decoder/sip_headers.hpp"
+#include "decoder/text_util.hpp"
 
 namespace decoder {
 
@@ -36,10 +37,8 @@ std::string uri_host(std::string_view v, bool require_no_user) {
 }
 
 std::string param(std::string_view v, std::string_view name) {
-    std::string lower(v);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto key = ";" + std::string(name) + "=";
-    const auto p = lower.find(key);
+    const auto p = lower(v).find(key);
     if (p == std::string::npos) return {};
     const auto value = v.substr(p + key.size());
     return std::string(value.substr(0, value.find_first_of(";>, \t")));

@@ -8,14 +8,9 @@
 
 namespace decoder {
 
-namespace {
+std::string named(const Endpoint& e, Side side) { return e.to_string() + " (" + to_string(side) + ")"; }
 
-std::string lower_fqdn(std::string_view s) {
-    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+namespace {
 
 std::string whose(const Certificate& c) {
     return std::string("the ") + to_string(c.side) + "'s certificate" +

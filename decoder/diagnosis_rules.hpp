@@ -13,6 +13,9 @@
 
 namespace decoder {
 
+// "10.0.0.2:5061 (server)": an endpoint and its side, as the findings' messages name them.
+std::string named(const Endpoint& e, Side side);
+
 struct FindingDraft {
     Severity severity = Severity::Info;
     std::string code, message;

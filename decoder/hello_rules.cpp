@@ -12,8 +12,6 @@ namespace {
 
 constexpr std::size_t kMaxSuitesNamed = 12;
 
-std::string named(const Endpoint& e, Side side) { return e.to_string() + " (" + to_string(side) + ")"; }
-
 // "TLS 1.0" < "TLS 1.1" < ... as text, and "SSL 3.0" before all of them.
 bool is_version(const std::string& v) { return v.rfind("TLS 1.", 0) == 0 || v.rfind("SSL ", 0) == 0; }
 

@@ -4,16 +4,11 @@
 #include <arpa/inet.h>
 #include <cctype>
 
+#include "decoder/text_util.hpp"
+
 namespace decoder {
 
 namespace {
-
-std::string normalise(std::string_view s) {
-    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // The canonical text of an IP address, or "" when `s` is not one.
 std::string ip_text(std::string_view s) {
@@ -28,7 +23,7 @@ std::string ip_text(std::string_view s) {
 }  // namespace
 
 bool rfc6125_dns_match(std::string_view pattern_in, std::string_view name_in) {
-    const auto pattern = normalise(pattern_in), name = normalise(name_in);
+    const auto pattern = lower_fqdn(pattern_in), name = lower_fqdn(name_in);
     if (pattern.empty() || name.empty()) return false;
     if (pattern.find('*') == std::string::npos) return pattern == name;
     // Only "*.rest": a wildcard that is the whole left-most label, and nowhere else.
@@ -51,7 +46,7 @@ NameVerdict lync_verdict(const Certificate& cert, std::string_view name) {
     if (cn.find('*') != std::string::npos)
         return {false, "the subject CN " + cn + " is a wildcard, which Lync never accepts for a server", "wildcard CN " + cn};
     const std::string n(name);
-    if (normalise(cn) == normalise(name)) return {true, "the subject CN " + cn + " is the FQDN " + n, "CN " + cn};
+    if (lower_fqdn(cn) == lower_fqdn(name)) return {true, "the subject CN " + cn + " is the FQDN " + n, "CN " + cn};
     const bool san_would = std::any_of(cert.san.begin(), cert.san.end(),
                                        [&](const auto& s) { return rfc6125_dns_match(s, name); });
     return {false, "the subject CN " + cn + " is not " + n + (san_would ? " (a SAN matches, but Lync ignores SANs here)" : ""),

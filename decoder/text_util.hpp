@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace decoder {
@@ -22,6 +23,18 @@ inline std::string plural(std::uint64_t n, const char* word) {
 inline std::string upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
+}
+
+inline std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A DNS name as names compare: case-insensitive, without the root's trailing dot.
+inline std::string lower_fqdn(std::string_view s) {
+    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+    return lower(s);
 }
 
 }  // namespace decoder
