@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "siptap 0.1.0");
     std::vector<std::pair<CLI::App*, cli::Runner>> commands;
-    for (auto add : {cli::add_read_command, cli::add_proxy_command, cli::add_live_command, cli::add_demo_command}) {
+    for (auto add : {cli::add_read_command, cli::add_proxy_command, cli::add_live_command, cli::add_demo_command,
+                     cli::add_docs_command}) {
         auto runner = add(app);
         commands.emplace_back(app.get_subcommands({}).back(), std::move(runner));
     }

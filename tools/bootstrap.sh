@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev                    # fuzz targets (libFuzzer) and sanitizers
   chromium                                    # renders the HTML report in its test
   plantuml                                    # renders --ladder-format plantuml in its test
+  groff-base                                  # renders the generated man page in its test
   sngrep                                      # opens the relay's --write-pcap/--capture files in their test
 )
 missing=()
