@@ -40,15 +40,9 @@ SCENARIOS=(
 
 die() { echo "make_tls_pcaps.sh: $*" >&2; exit 1; }
 
-cleanup() {
-  if [[ -n "$DUMPCAP_PID" ]] && kill -0 "$DUMPCAP_PID" 2>/dev/null; then
-    kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-    sleep 0.5
-    kill -KILL "$DUMPCAP_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=pcaps/dumpcap_capture.sh
+source "$HERE/dumpcap_capture.sh"
+trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
 
 for tool in openssl dumpcap tshark python3 timeout; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -191,36 +185,11 @@ make_pki() {
 }
 
 # ------------------------------------------------------------------------------- capture
-stop_dumpcap() {
-  [[ -n "$DUMPCAP_PID" ]] || return 0
-  kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$DUMPCAP_PID" 2>/dev/null; then
-    echo "dumpcap did not stop on SIGINT; killing it" >&2
-    kill -KILL "$DUMPCAP_PID" 2>/dev/null || true
-  fi
-  wait "$DUMPCAP_PID" 2>/dev/null || true
-  DUMPCAP_PID=""
-}
-
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary filter i
+  local name=$1 raw="$WORK/$1.raw.pcapng" summary filter
   echo "== $name"
   rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  dumpcap -q -i lo -f 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' -w "$raw" \
-    >"$WORK/$name.dumpcap.log" 2>&1 &
-  DUMPCAP_PID=$!
-  for i in $(seq 1 100); do                       # up to 10 s for dumpcap to start
-    [[ -s "$raw" ]] && break
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/$name.dumpcap.log" >&2; die "dumpcap exited"; }
-    sleep 0.1
-  done
-  [[ -s "$raw" ]] || { stop_dumpcap; die "dumpcap did not start capturing"; }
-  sleep 1                                         # the filter is attached; let it settle
+  start_dumpcap 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw" "$WORK/$name.dumpcap.log"
 
   if ! summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" \
                  2>"$WORK/$name.peers.log"); then

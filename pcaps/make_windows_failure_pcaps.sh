@@ -17,18 +17,8 @@ DUMPCAP_PID=""
 
 die() { echo "make_windows_failure_pcaps.sh: $*" >&2; exit 1; }
 
-stop_dumpcap() {
-  [[ -n "$DUMPCAP_PID" ]] || return 0
-  kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do                        # up to 5 s to flush and exit
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$DUMPCAP_PID" 2>/dev/null && kill -KILL "$DUMPCAP_PID" 2>/dev/null
-  wait "$DUMPCAP_PID" 2>/dev/null || true
-  DUMPCAP_PID=""
-}
+# shellcheck source=pcaps/dumpcap_capture.sh
+source "$HERE/dumpcap_capture.sh"
 trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
 
 for tool in dumpcap tshark python3 timeout; do
@@ -71,19 +61,10 @@ make_extra_pki() {
 }
 
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary port i
+  local name=$1 raw="$WORK/$1.raw.pcapng" summary port
   echo "== $name"
   rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  dumpcap -q -i lo -f 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' -w "$raw" \
-    >"$WORK/$name.dumpcap.log" 2>&1 &
-  DUMPCAP_PID=$!
-  for i in $(seq 1 100); do                       # up to 10 s for dumpcap to start
-    [[ -s "$raw" ]] && break
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/$name.dumpcap.log" >&2; die "dumpcap exited"; }
-    sleep 0.1
-  done
-  [[ -s "$raw" ]] || die "dumpcap did not start capturing"
-  sleep 1                                         # the filter is attached; let it settle
+  start_dumpcap 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw" "$WORK/$name.dumpcap.log"
   summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" 2>"$WORK/$name.peers.log") \
     || { cat "$WORK/$name.peers.log" >&2; die "peers failed in $name"; }
   sed 's/^/  /' "$WORK/$name.peers.log"
