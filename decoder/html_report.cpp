@@ -105,7 +105,9 @@ Index index(const std::vector<Event>& events, const std::string& expect_peer) {
         if (auto v = names.verdicts(e)) ix.verdicts.emplace(e.seq, std::move(*v));
         if (const auto* f = e.as<Finding>()) {
             ix.findings.push_back(&e);
-            for (auto s : f->evidence) ix.cited_by[s].push_back(f->code);
+            // An info finding (a redirect followed) cites a certificate without blaming it.
+            if (f->severity != Severity::Info)
+                for (auto s : f->evidence) ix.cited_by[s].push_back(f->code);
             if (f->redirect) ix.redirects[e.conn].push_back(&e);
             if (f->redirect && f->redirect->conn) ix.redirected_from[*f->redirect->conn] = e.conn;
         }

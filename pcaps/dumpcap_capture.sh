@@ -1,14 +1,28 @@
-# Sourced by the pcaps/make_*_pcaps.sh scripts: start dumpcap on lo and stop it, bounded.
-# The sourcing script defines die() and sets DUMPCAP_PID="" before calling these; its EXIT
-# trap calls stop_dumpcap so that no dumpcap outlives it.
+# shellcheck shell=bash
+# Sourced by the pcaps/make_*_pcaps.sh scripts after they set HERE (pcaps/), PKI, PEERS (the
+# peers' Python script) and WORK (a scratch folder): dumpcap on lo started and stopped, bounded,
+# one scenario recorded around its peers, and the scenario list. The EXIT trap set here stops
+# dumpcap and removes WORK, so that no dumpcap outlives the script.
+
+DUMPCAP_PID=""
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
+
+# require_tools TOOL...: each must be installed.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+  done
+}
 
 # start_dumpcap FILTER RAW LOG: capture lo with the BPF FILTER into RAW (pcapng), dumpcap's
 # messages into LOG; returns once dumpcap is writing (up to 10 s) and the filter has settled.
 start_dumpcap() {
-  local filter=$1 raw=$2 log=$3 i
+  local filter=$1 raw=$2 log=$3 _
   dumpcap -q -i lo -f "$filter" -w "$raw" >"$log" 2>&1 &
   DUMPCAP_PID=$!
-  for i in $(seq 1 100); do                       # up to 10 s for dumpcap to start
+  for _ in $(seq 1 100); do                       # up to 10 s for dumpcap to start
     [[ -s "$raw" ]] && break
     kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$log" >&2; DUMPCAP_PID=""; die "dumpcap exited"; }
     sleep 0.1
@@ -21,8 +35,8 @@ start_dumpcap() {
 stop_dumpcap() {
   [[ -n "$DUMPCAP_PID" ]] || return 0
   kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do
+  local _
+  for _ in $(seq 1 50); do                        # up to 5 s
     kill -0 "$DUMPCAP_PID" 2>/dev/null || break
     sleep 0.1
   done
@@ -32,4 +46,27 @@ stop_dumpcap() {
   fi
   wait "$DUMPCAP_PID" 2>/dev/null || true
   DUMPCAP_PID=""
+}
+
+# record_scenario NAME FILTER RAW: dumpcap with FILTER into RAW around one run of
+# `$PEERS run NAME --pki $PKI --out $HERE` (up to 60 s); prints the peers' log and sets SUMMARY
+# to their one-line JSON result.
+record_scenario() {
+  local name=$1 filter=$2 raw=$3
+  echo "== $name"
+  rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
+  start_dumpcap "$filter" "$raw" "$WORK/$name.dumpcap.log"
+  SUMMARY=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" 2>"$WORK/$name.peers.log") \
+    || { cat "$WORK/$name.peers.log" >&2; die "peers failed in $name"; }
+  sed 's/^/  /' "$WORK/$name.peers.log"
+  echo "  result: $SUMMARY"
+  sleep 1                                         # let the last segments reach the capture
+  stop_dumpcap
+}
+
+# SCENARIOS: the ones named on the command line, else every one `$PEERS list` offers.
+# shellcheck disable=SC2034  # SCENARIOS is read by the sourcing script
+select_scenarios() {
+  SCENARIOS=("$@")
+  [[ $# -gt 0 ]] || mapfile -t SCENARIOS < <(python3 "$PEERS" list)
 }

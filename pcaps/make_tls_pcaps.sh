@@ -19,7 +19,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PKI="$HERE/tls-pki"
 PEERS="$HERE/tls_peers.py"
 WORK=$(mktemp -d /tmp/siptap-tls-pcaps.XXXXXX)
-DUMPCAP_PID=""
 
 SCENARIOS=(
   tls-good
@@ -38,15 +37,10 @@ SCENARIOS=(
   tls12-rsa-ticket-resumed
 )
 
-die() { echo "make_tls_pcaps.sh: $*" >&2; exit 1; }
-
 # shellcheck source=pcaps/dumpcap_capture.sh
 source "$HERE/dumpcap_capture.sh"
-trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
 
-for tool in openssl dumpcap tshark python3 timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+require_tools openssl dumpcap tshark python3 timeout
 
 # ------------------------------------------------------------------------------------ PKI
 # Subject strings: "printable" configs give PrintableString, "utf8" configs UTF8String
@@ -186,24 +180,11 @@ make_pki() {
 
 # ------------------------------------------------------------------------------- capture
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary filter
-  echo "== $name"
-  rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  start_dumpcap 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw" "$WORK/$name.dumpcap.log"
-
-  if ! summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" \
-                 2>"$WORK/$name.peers.log"); then
-    cat "$WORK/$name.peers.log" >&2
-    stop_dumpcap
-    die "peers failed in $name"
-  fi
-  sed 's/^/  /' "$WORK/$name.peers.log"
-  echo "  result: $summary"
-  sleep 1                                         # let the last segments reach the capture
-  stop_dumpcap
+  local name=$1 raw="$WORK/$1.raw.pcapng" filter
+  record_scenario "$name" 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw"
 
   filter=$(python3 -c 'import json,sys; print(" || ".join("tcp.port == %d" % p for p in
-                       json.loads(sys.argv[1])["client_ports"]))' "$summary")
+                       json.loads(sys.argv[1])["client_ports"]))' "$SUMMARY")
   # keep only this scenario's connections; tshark writes pcapng
   tshark -r "$raw" -Y "$filter" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
   chmod 0644 "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"

@@ -13,17 +13,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PKI="$HERE/tls-pki"
 PEERS="$HERE/windows_failure_peers.py"
 WORK=$(mktemp -d /tmp/siptap-windows-pcaps.XXXXXX)
-DUMPCAP_PID=""
-
-die() { echo "make_windows_failure_pcaps.sh: $*" >&2; exit 1; }
-
 # shellcheck source=pcaps/dumpcap_capture.sh
 source "$HERE/dumpcap_capture.sh"
-trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
-
-for tool in dumpcap tshark python3 timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+require_tools dumpcap tshark python3 timeout
 [[ -f "$PKI/um-good.chain.pem" ]] || die "$PKI has no PKI; run pcaps/make_tls_pcaps.sh first"
 
 # The committed PKI plus what the certificate scenarios need, in a copy under $WORK, so
@@ -61,25 +53,15 @@ make_extra_pki() {
 }
 
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary port
-  echo "== $name"
-  rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  start_dumpcap 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw" "$WORK/$name.dumpcap.log"
-  summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" 2>"$WORK/$name.peers.log") \
-    || { cat "$WORK/$name.peers.log" >&2; die "peers failed in $name"; }
-  sed 's/^/  /' "$WORK/$name.peers.log"
-  echo "  result: $summary"
-  sleep 1                                         # let the last segments reach the capture
-  stop_dumpcap
-  port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_port"])' "$summary")
+  local name=$1 raw="$WORK/$1.raw.pcapng" port
+  record_scenario "$name" 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw"
+  port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_port"])' "$SUMMARY")
   tshark -r "$raw" -Y "tcp.port == $port" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
   chmod 0644 "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
 }
 
 make_extra_pki
-mapfile -t ALL < <(python3 "$PEERS" list)
-SCENARIOS=("$@")
-[[ $# -gt 0 ]] || SCENARIOS=("${ALL[@]}")
+select_scenarios "$@"
 for s in "${SCENARIOS[@]}"; do
   capture "$s"
 done
