@@ -79,11 +79,19 @@ std::optional<FindingDraft> check_client_auth_eku(const Certificate& leaf, const
             "internal AD CS) whose template has both Server and Client Authentication."};
 }
 
+std::optional<std::size_t> listed_issuer_position(const std::vector<Certificate>& chain,
+                                                  const std::vector<std::string>& ca_names) {
+    const auto answers = [&](const std::string& name) {
+        return std::any_of(chain.begin(), chain.end(),
+                           [&](const Certificate& c) { return c.issuer == name || c.subject == name; });
+    };
+    const auto it = std::find_if(ca_names.begin(), ca_names.end(), answers);
+    if (it == ca_names.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - ca_names.begin());
+}
+
 bool chain_issuer_listed(const std::vector<Certificate>& chain, const std::vector<std::string>& ca_names) {
-    return std::any_of(chain.begin(), chain.end(), [&](const Certificate& c) {
-        return std::find(ca_names.begin(), ca_names.end(), c.issuer) != ca_names.end() ||
-               std::find(ca_names.begin(), ca_names.end(), c.subject) != ca_names.end();
-    });
+    return listed_issuer_position(chain, ca_names).has_value();
 }
 
 std::optional<FindingDraft> check_issuer_in_ca_list(const std::vector<Certificate>& chain,
@@ -100,8 +108,24 @@ std::optional<FindingDraft> check_issuer_in_ca_list(const std::vector<Certificat
             "Issue the client's certificate from a CA the server trusts, or add its root there."};
 }
 
+namespace {
+
+// Where the name answering the client's chain lies against Schannel's cut, or "" when unknown.
+std::string cut_position(const TlsMessage& request, std::optional<std::size_t> position) {
+    if (!position || !request.ca_names_within_limit || *position >= request.ca_names.size()) return {};
+    const auto within = *request.ca_names_within_limit;
+    const std::string which = "Its issuer " + request.ca_names[*position] + " is name " +
+                              std::to_string(*position + 1) + " of " + std::to_string(request.ca_names.size()) +
+                              ", and only the first " + std::to_string(within) + " names fit in 16 KB: ";
+    if (*position < within) return which + "it lies within the cut, so a Windows client still sees it listed. ";
+    return which + "it lies beyond the cut, so for a Windows client it is effectively not listed. ";
+}
+
+}  // namespace
+
 std::optional<FindingDraft> check_ca_list_size(const TlsMessage& request, CaListAnswer answer,
-                                               const Endpoint& client, const Endpoint& server) {
+                                               const Endpoint& client, const Endpoint& server,
+                                               std::optional<std::size_t> issuer_position) {
     const std::uint64_t bytes = request.ca_names_bytes.value_or(0);
     if (bytes <= kSchannelCaListLimit) return std::nullopt;
     std::string msg = "The CertificateRequest of " + named(server, Side::Server) + " names " +
@@ -116,6 +140,9 @@ std::optional<FindingDraft> check_ca_list_size(const TlsMessage& request, CaList
     } else if (answer == CaListAnswer::IssuerNotListed) {
         msg += "Here the client's certificate has no issuer in the list. ";
         error = true;
+    } else if (answer == CaListAnswer::IssuerListed) {
+        msg += "Here the client sent a certificate whose issuer is in the list. " +
+               cut_position(request, issuer_position);
     }
     msg += "Remove the CAs the server does not need from its Trusted Root Certification Authorities store, "
            "or stop it sending the list (SendTrustedIssuerList=0), as those articles describe.";

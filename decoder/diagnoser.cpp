@@ -76,12 +76,37 @@ void Diagnoser::emit(const Event& cause, const ConnInfo& info, FindingDraft draf
     e.src = info.client;
     e.dst = info.server;
     e.transport = cause.transport;
-    e.payload = Finding{draft.severity, std::move(draft.code), std::move(draft.message), std::move(evidence)};
+    e.payload = Finding{draft.severity, std::move(draft.code), std::move(draft.message), std::move(evidence),
+                        std::move(draft.redirect)};
     bus_.emit(std::move(e));
+}
+
+// um-redirect findings belong to the redirected connection, which may have ended long ago.
+void Diagnoser::emit_redirects(Micros at) {
+    for (auto& r : redirect_findings_) {
+        Event e;
+        e.ts = at;
+        e.conn = r.conn;
+        e.src = r.client;
+        e.dst = r.server;
+        e.transport = r.transport;
+        e.payload = Finding{r.draft.severity, std::move(r.draft.code), std::move(r.draft.message),
+                            std::move(r.evidence), std::move(r.draft.redirect)};
+        bus_.emit(std::move(e));
+    }
+    redirect_findings_.clear();
+}
+
+void Diagnoser::on_end() {
+    redirects_.on_end(redirect_findings_);
+    emit_redirects(last_ts_);
 }
 
 void Diagnoser::on_event(const Event& e) {
     if (e.as<Finding>() || e.as<Notice>()) return;
+    last_ts_ = std::max(last_ts_, e.ts);
+    redirects_.on_event(e, redirect_findings_);
+    if (!redirect_findings_.empty()) emit_redirects(e.ts);
     if (e.as<ConnOpen>()) {
         conns_[e.conn] = ConnInfo{e.src, e.dst, e.transport, {}, {}};
         return;
@@ -206,17 +231,18 @@ void Diagnoser::check_ca_list(const Event& e, ConnInfo& info, CaListAnswer answe
     info.ca_list_checked = true;
     const auto& client = info.sides[index(Side::Client)];
     std::vector<std::uint64_t> evidence{*info.certificate_request_seq};
+    std::optional<std::size_t> position;
     if (!client.chain.empty()) {
         evidence.insert(evidence.end(), client.chain_seq.begin(), client.chain_seq.end());
-        const bool listed = chain_issuer_listed(client.chain, info.certificate_request->ca_names);
-        answer = listed || info.certificate_request->ca_names.empty() ? CaListAnswer::IssuerListed
-                                                                     : CaListAnswer::IssuerNotListed;
+        position = listed_issuer_position(client.chain, info.certificate_request->ca_names);
+        answer = position || info.certificate_request->ca_names.empty() ? CaListAnswer::IssuerListed
+                                                                       : CaListAnswer::IssuerNotListed;
         if (auto f = check_issuer_in_ca_list(client.chain, *info.certificate_request, info.client, info.server))
             emit(e, info, std::move(*f), evidence);
     } else if (answer == CaListAnswer::NoCertificate) {
         evidence.push_back(e.seq);
     }
-    if (auto f = check_ca_list_size(*info.certificate_request, answer, info.client, info.server))
+    if (auto f = check_ca_list_size(*info.certificate_request, answer, info.client, info.server, position))
         emit(e, info, std::move(*f), evidence);
 }
 

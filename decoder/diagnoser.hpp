@@ -11,6 +11,7 @@
 
 #include "decoder/diagnosis_rules.hpp"
 #include "decoder/event_bus.hpp"
+#include "decoder/redirect_tracker.hpp"
 
 namespace decoder {
 
@@ -24,6 +25,8 @@ public:
     // Reads options.ca_file now; throws std::runtime_error naming it when it cannot be read.
     Diagnoser(EventBus& bus, DiagnosisOptions options);
     void on_event(const Event& event) override;
+    // Redirects still waiting for their connection are judged now.
+    void on_end() override;
 
 private:
     struct SideInfo {
@@ -60,11 +63,15 @@ private:
     void check_weak_signatures(const Event& e, ConnInfo& info, Side side, std::string_view refusal);
     void emit(const Event& cause, const ConnInfo& info, FindingDraft draft,
               std::vector<std::uint64_t> evidence);
+    void emit_redirects(Micros at);
 
     EventBus& bus_;
     DiagnosisOptions options_;
     std::optional<TrustStore> roots_;  // from options_.ca_file, read once
     std::map<std::uint64_t, ConnInfo> conns_;
+    RedirectTracker redirects_;
+    Micros last_ts_ = 0;  // the time of run-end findings
+    std::vector<RedirectFinding> redirect_findings_;  // decided, not yet emitted
 };
 
 // The FQDN a SIP message names for its sender (Contact maddr/host, first Via, From without

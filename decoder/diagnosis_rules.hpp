@@ -19,6 +19,7 @@ std::string named(const Endpoint& e, Side side);
 struct FindingDraft {
     Severity severity = Severity::Info;
     std::string code, message;
+    std::optional<RedirectLink> redirect = std::nullopt;
 };
 
 // Rules on one certificate at capture time `at`: wildcard-subject-cn (leaf), cert-expired,
@@ -64,19 +65,22 @@ std::optional<FindingDraft> check_client_auth_eku(const Certificate& leaf, const
                                                   const Endpoint& server);
 // Whether a certificate of the chain was issued by (or is) a CA the list names.
 bool chain_issuer_listed(const std::vector<Certificate>& chain, const std::vector<std::string>& ca_names);
+// The position in the list of the first name that answers the chain, or nullopt.
+std::optional<std::size_t> listed_issuer_position(const std::vector<Certificate>& chain,
+                                                  const std::vector<std::string>& ca_names);
 // issuer-not-in-ca-list: the client's chain answers none of the CertificateRequest's CA names.
 std::optional<FindingDraft> check_issuer_in_ca_list(const std::vector<Certificate>& chain,
                                                     const TlsMessage& request, const Endpoint& client,
                                                     const Endpoint& server);
-// Schannel's limit on the trusted-issuer list (KB 2464556, KB 2880390).
-inline constexpr std::uint64_t kSchannelCaListLimit = 16384;
 // How the client answered a CertificateRequest: not seen (TLS 1.3 without keys, or no answer),
 // an empty Certificate, or a chain with or without an issuer from the list.
 enum class CaListAnswer { Unknown, NoCertificate, IssuerListed, IssuerNotListed };
 // ca-list-too-long: the CA names take more than kSchannelCaListLimit bytes; an error when the
-// client then sent no certificate or one whose issuer is not listed.
+// client then sent no certificate or one whose issuer is not listed. `issuer_position` (the
+// listed name that answers the client's chain) says whether that name lies past Schannel's cut.
 std::optional<FindingDraft> check_ca_list_size(const TlsMessage& request, CaListAnswer answer,
-                                               const Endpoint& client, const Endpoint& server);
+                                               const Endpoint& client, const Endpoint& server,
+                                               std::optional<std::size_t> issuer_position = std::nullopt);
 
 // closed-after-request, reset-by-peer, handshake-incomplete.
 std::vector<FindingDraft> check_close(const ConnClose& close, Transport transport,

@@ -11,6 +11,10 @@
 
 namespace decoder {
 
+// Schannel's limit on a CertificateRequest's trusted-issuer list (KB 2464556, KB 2880390):
+// names past it are cut off.
+inline constexpr std::uint64_t kSchannelCaListLimit = 16384;
+
 // Microseconds since the Unix epoch, UTC.
 using Micros = std::int64_t;
 
@@ -48,6 +52,9 @@ struct TlsMessage {
     std::optional<std::string> sni, cipher, alpn;
     std::vector<std::string> ca_names;            // certificate_request
     std::optional<std::uint64_t> ca_names_bytes;  // certificate_request: bytes of its CA name list
+    // certificate_request over kSchannelCaListLimit: how many names end within that limit (the
+    // ones a Windows client that cuts the list there still sees).
+    std::optional<std::uint64_t> ca_names_within_limit;
     std::vector<std::string> supported_versions;  // client_hello
     std::vector<std::string> signature_algorithms;
     std::vector<std::string> ciphers;             // client_hello offer
@@ -114,10 +121,22 @@ struct ConnClose {
     std::optional<std::string> alert;  // the closer's alert description when how == Alert
 };
 
+// A SIP redirect (the Exchange UM call router's 3xx to its worker) and the connection that
+// followed it, as um-redirect and um-redirect-not-followed carry them.
+struct RedirectLink {
+    std::string to = {};         // "host:port" the Contact names
+    std::string transport = {};  // the Contact's transport parameter, lower case ("tls"), or ""
+    std::optional<std::uint64_t> conn = std::nullopt;  // the connection that followed, if one did
+    std::string linked_by = {};  // how it was matched: ip, sni, certificate, port ("" when none followed)
+    std::string server_certificate = {};  // that connection's server leaf subject, when seen
+    std::string outcome = {};    // that connection's SIP result and teardown in words
+};
+
 struct Finding {
     Severity severity = Severity::Info;
     std::string code, message;
     std::vector<std::uint64_t> evidence;  // seq numbers of the events that prove it
+    std::optional<RedirectLink> redirect = std::nullopt;  // um-redirect*
 };
 
 // Something the decoder could not make sense of: a gap, a malformed message, a bad packet.

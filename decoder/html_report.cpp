@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "decoder/certificate_verdicts.hpp"
+#include "decoder/finding_fixes.hpp"
 #include "decoder/text_sink.hpp"
 
 namespace decoder {
@@ -54,6 +55,8 @@ grid-template-columns:1fr 1fr;gap:6px}.verdict{border-radius:5px;padding:5px 8px
 font-size:11px;letter-spacing:.04em;text-transform:uppercase}.verdict.refused{background:var(--redbg);border-color:#f2b8b5}
 .verdict.refused .word{color:var(--red)}.verdict.accepted{background:#e7f5e9;border-color:#b9dfbf}
 .verdict.accepted .word{color:var(--green)}@media (min-width:760px){.card:has(.verdicts){grid-column:span 2}}
+.fix{background:#f0f6ff;border-radius:4px;padding:4px 8px}.redirect{border:1px dashed var(--blue);border-radius:6px;
+padding:6px 12px;margin:10px 0;background:#f7faff}.redirect.bad{border-color:var(--red);background:var(--redbg)}
 .tools button{font:inherit;margin-right:6px;padding:3px 10px;border:1px solid var(--line);border-radius:4px;background:#fff;cursor:pointer}
 )css";
 
@@ -89,6 +92,8 @@ struct Index {
     std::map<std::uint64_t, CertificateVerdicts> verdicts;  // leaf certificate seq -> its verdicts
     std::map<std::uint64_t, std::vector<std::string>> cited_by;  // evidence seq -> finding codes
     std::vector<const Event*> findings;
+    std::map<std::uint64_t, std::vector<const Event*>> redirects;  // redirected connection -> um-redirect*
+    std::map<std::uint64_t, std::uint64_t> redirected_from;        // connection that followed -> redirected one
 };
 
 Index index(const std::vector<Event>& events, const std::string& expect_peer) {
@@ -100,7 +105,11 @@ Index index(const std::vector<Event>& events, const std::string& expect_peer) {
         if (auto v = names.verdicts(e)) ix.verdicts.emplace(e.seq, std::move(*v));
         if (const auto* f = e.as<Finding>()) {
             ix.findings.push_back(&e);
-            for (auto s : f->evidence) ix.cited_by[s].push_back(f->code);
+            // An info finding (a redirect followed) cites a certificate without blaming it.
+            if (f->severity != Severity::Info)
+                for (auto s : f->evidence) ix.cited_by[s].push_back(f->code);
+            if (f->redirect) ix.redirects[e.conn].push_back(&e);
+            if (f->redirect && f->redirect->conn) ix.redirected_from[*f->redirect->conn] = e.conn;
         }
     }
     return ix;
@@ -121,7 +130,10 @@ void write_findings(std::ostream& o, const Index& ix) {
             else o << "<a href=\"#ev-" << seq << "\">" << html_escape(evidence_label(*it->second)) << "</a>";
         }
         if (f.evidence.empty()) o << "<span class=\"sub\">none named</span>";
-        o << "</p></div>";
+        o << "</p>";
+        if (const auto fix = finding_fix(f.code); !fix.empty())
+            o << "<p class=\"fix\"><b>What would fix it:</b> " << html_escape(fix) << "</p>";
+        o << "</div>";
     }
     o << "</section>";
 }
@@ -141,11 +153,13 @@ void write_verdicts(std::ostream& o, const CertificateVerdicts& v) {
     o << "</div></div>";
 }
 
-void write_card(std::ostream& o, const Event& e, const Certificate& c, const Index& ix) {
+// `copy`: the card shown a second time (beside a redirect), without the event's id.
+void write_card(std::ostream& o, const Event& e, const Certificate& c, const Index& ix, bool copy = false) {
     const bool expired = c.not_after < e.ts, early = c.not_before > e.ts;
     const auto cited = ix.cited_by.find(e.seq);
     const bool bad = c.wildcard_cn || expired || early || (cited != ix.cited_by.end() && c.index == 0);
-    o << "<div class=\"card" << (bad ? " bad" : "") << "\" id=\"ev-" << e.seq << "\"><h4>" << to_string(c.side)
+    o << "<div class=\"card" << (bad ? " bad" : "") << "\"" << (copy ? "" : " id=\"ev-" + std::to_string(e.seq) + "\"")
+      << "><h4>" << to_string(c.side)
       << " certificate #" << c.index << (c.index == 0 ? " (leaf)" : "") << "</h4><dl>"
       << "<dt>Subject CN</dt><dd" << (c.wildcard_cn ? " class=\"hl\"" : "") << ">" << html_escape(c.subject_cn) << "</dd>"
       << "<dt>Subject</dt><dd>" << html_escape(c.subject) << "</dd>";
@@ -162,6 +176,36 @@ void write_card(std::ostream& o, const Event& e, const Certificate& c, const Ind
     if (cited != ix.cited_by.end())
         for (const auto& code : cited->second) o << "<span class=\"badge\">" << html_escape(code) << "</span>";
     o << "</div>";
+}
+
+// The redirect this connection received and the connection that followed it, with that
+// connection's server certificate beside; or, on the connection that followed, where from.
+void write_redirects(std::ostream& o, std::uint64_t conn, const Index& ix) {
+    if (const auto from = ix.redirected_from.find(conn); from != ix.redirected_from.end())
+        o << "<p class=\"redirect\">Redirected here by the UM call router on <a href=\"#conn-" << from->second
+          << "\">connection #" << from->second << "</a>.</p>";
+    const auto it = ix.redirects.find(conn);
+    if (it == ix.redirects.end()) return;
+    for (const auto* e : it->second) {
+        const auto& f = std::get<Finding>(e->payload);
+        const auto& r = *f.redirect;
+        o << "<div class=\"redirect" << (r.conn ? "" : " bad") << "\"><p><b>Redirect</b> to the UM worker <code>"
+          << html_escape(r.to) << "</code>" << (r.transport.empty() ? "" : " (" + html_escape(r.transport) + ")");
+        if (!r.conn) {
+            o << ": <span class=\"hl\">no connection to it followed in this capture</span>.</p></div>";
+            continue;
+        }
+        o << " &rarr; <a href=\"#conn-" << *r.conn << "\">connection #" << *r.conn << "</a> (linked by "
+          << html_escape(r.linked_by) << "): " << html_escape(r.outcome) << "</p>";
+        for (auto seq : f.evidence)
+            if (const auto ev = ix.by_seq.find(seq); ev != ix.by_seq.end() && ev->second->conn == *r.conn)
+                if (const auto* c = ev->second->as<Certificate>()) {
+                    o << "<div class=\"cards\">";
+                    write_card(o, *ev->second, *c, ix, true);
+                    o << "</div>";
+                }
+        o << "</div>";
+    }
 }
 
 void write_event_row(std::ostream& o, const Event& e) {
@@ -190,6 +234,7 @@ void write_connection(std::ostream& o, std::uint64_t conn, const std::vector<con
     if (ladder.close())
         o << "<p class=\"teardown" << (unanswered_close(*ladder.close()) ? " bad" : "") << "\">Teardown: "
           << html_escape(teardown_sentence(*ladder.close())) << "</p>";
+    write_redirects(o, conn, ix);
     o << "<div class=\"svgwrap\">" << ladder_svg(ladder) << "</div>";
     if (ladder.dropped_rows()) o << "<p class=\"sub\">" << ladder.dropped_rows() << " more rows not drawn.</p>";
     bool any_cert = false;

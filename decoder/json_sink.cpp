@@ -27,6 +27,7 @@ void fill(json& j, const TlsMessage& p) {
     put_optional(j, "alpn", p.alpn);
     if (p.type == "certificate_request") j["ca_names"] = p.ca_names;
     put_optional(j, "ca_names_bytes", p.ca_names_bytes);
+    put_optional(j, "ca_names_within_limit", p.ca_names_within_limit);
     put_list(j, "supported_versions", p.supported_versions);
     put_list(j, "signature_algorithms", p.signature_algorithms);
     put_list(j, "ciphers", p.ciphers);
@@ -110,6 +111,16 @@ void fill(json& j, const Finding& p) {
     j["code"] = p.code;
     j["message"] = p.message;
     j["evidence"] = p.evidence;
+    if (p.redirect) {
+        json r{{"to", p.redirect->to}, {"transport", p.redirect->transport}};
+        if (p.redirect->conn) {
+            r["conn"] = *p.redirect->conn;
+            r["linked_by"] = p.redirect->linked_by;
+            r["server_certificate"] = p.redirect->server_certificate;
+            r["outcome"] = p.redirect->outcome;
+        }
+        j["redirect"] = std::move(r);
+    }
 }
 
 void fill(json& j, const Notice& p) {

@@ -232,6 +232,7 @@ void fill(Object& o, const TlsMessage& p, const Event&) {
     if (p.alpn) o.str("alpn", *p.alpn);
     if (p.type == "certificate_request") o.strings("ca_names", p.ca_names);
     opt_num(o, "ca_names_bytes", p.ca_names_bytes);
+    opt_num(o, "ca_names_within_limit", p.ca_names_within_limit);
     opt_num(o, "certificate_count", p.certificate_count);
     if (p.cipher) o.str("cipher", *p.cipher);
     if (!p.ciphers.empty()) o.strings("ciphers", p.ciphers);
@@ -320,6 +321,20 @@ void fill(Object& o, const Finding& p, const Event&) {
     o.str("code", p.code);
     o.numbers("evidence", p.evidence);
     o.str("message", p.message);
+    if (p.redirect) {
+        SortedMembers r;
+        r.str("to", p.redirect->to);
+        r.str("transport", p.redirect->transport);
+        if (p.redirect->conn) {
+            r.snum("conn", static_cast<std::int64_t>(*p.redirect->conn));
+            r.str("linked_by", p.redirect->linked_by);
+            r.str("server_certificate", p.redirect->server_certificate);
+            r.str("outcome", p.redirect->outcome);
+        }
+        std::string object;
+        r.write(object);
+        o.raw("redirect", object);
+    }
     o.str("severity", to_string(p.severity));
 }
 

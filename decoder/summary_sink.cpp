@@ -19,16 +19,29 @@ std::string certificate_line(const Certificate& c) {
     return s;
 }
 
+// One line for a redirect and the connection that followed it (or not).
+std::string redirect_line(const RedirectLink& r) {
+    std::string s = "redirect: to the UM worker " + r.to + (r.transport.empty() ? "" : " (" + r.transport + ")");
+    if (!r.conn) return s + " — NOT FOLLOWED: no connection to it in this capture";
+    s += " -> #" + std::to_string(*r.conn) + " (linked by " + r.linked_by + ")";
+    if (!r.server_certificate.empty()) s += ", server certificate " + r.server_certificate;
+    return s + "; " + r.outcome;
+}
+
 }  // namespace
 
 void SummarySink::on_event(const Event& e) {
     names_.on_event(e);
     if (e.as<Notice>()) ++notices_;
     if (e.as<SipMessage>()) ++sip_messages_;
-    if (const auto* f = e.as<Finding>()) ++findings_[f->severity];
+    if (const auto* f = e.as<Finding>()) {
+        ++findings_[f->severity];
+        if (f->redirect && f->redirect->conn)
+            redirected_from_[*f->redirect->conn] = "#" + std::to_string(e.conn) + " (UM call router " + e.dst.to_string() + ")";
+    }
     if (e.as<ConnOpen>()) {
         ++connections_;
-        if (conns_.size() < kMaxDetailed) conns_[e.conn] = Conn{e.src, e.dst, e.transport, {}, {}, 0, 0, {}, {}};
+        if (conns_.size() < kMaxDetailed) conns_[e.conn] = Conn{e.src, e.dst, e.transport, {}, {}, 0, 0, {}, {}, {}};
         return;
     }
     const auto it = conns_.find(e.conn);
@@ -48,6 +61,7 @@ void SummarySink::on_event(const Event& e) {
         c.teardown = describe_close(*close, e.transport);
     } else if (const auto* f = e.as<Finding>()) {
         c.findings.push_back(upper(to_string(f->severity)) + " " + f->code);
+        if (f->redirect) c.redirects.push_back(redirect_line(*f->redirect));
     }
 }
 
@@ -60,6 +74,9 @@ void SummarySink::print(std::uint64_t id, const Conn& c) {
     out_ << "   SIP: " << c.requests << " request" << (c.requests == 1 ? "" : "s") << ", " << c.responses
          << " response" << (c.responses == 1 ? "" : "s") << "\n";
     if (!c.teardown.empty()) out_ << "   teardown: " << c.teardown << "\n";
+    for (const auto& r : c.redirects) out_ << "   " << r << "\n";
+    if (const auto from = redirected_from_.find(id); from != redirected_from_.end())
+        out_ << "   redirected here from " << from->second << "\n";
     if (!c.findings.empty()) {
         out_ << "   findings:";
         for (const auto& f : c.findings) out_ << (&f == &c.findings.front() ? " " : ", ") << (color_ && f.starts_with("ERROR") ? "\033[31m" : "") << f

@@ -31,6 +31,7 @@ private:
         std::uint64_t requests = 0, responses = 0;
         std::string teardown;
         std::vector<std::string> findings;
+        std::vector<std::string> redirects;  // "redirect: ..." lines (um-redirect*)
     };
 
     void print(std::uint64_t id, const Conn& c);
@@ -39,6 +40,7 @@ private:
     bool color_;
     VerdictNames names_;
     std::map<std::uint64_t, Conn> conns_;
+    std::map<std::uint64_t, std::string> redirected_from_;  // connection -> the redirect it followed
     std::uint64_t connections_ = 0, sip_messages_ = 0, notices_ = 0;
     std::map<Severity, std::uint64_t> findings_;
 };

@@ -120,7 +120,11 @@ bool read_ca_names(Bytes list, TlsMessage& m) {
             }
         }
         m.ca_names.push_back(std::move(*dn));
+        // The names wholly inside Schannel's cut, counted from the list's start.
+        if (list.size() > kSchannelCaListLimit && list.size() - r.remaining() <= kSchannelCaListLimit)
+            m.ca_names_within_limit = m.ca_names.size();
     }
+    if (list.size() > kSchannelCaListLimit && !m.ca_names_within_limit) m.ca_names_within_limit = 0;
     return true;
 }
 

@@ -19,7 +19,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PKI="$HERE/tls-pki"
 PEERS="$HERE/tls_peers.py"
 WORK=$(mktemp -d /tmp/siptap-tls-pcaps.XXXXXX)
-DUMPCAP_PID=""
 
 SCENARIOS=(
   tls-good
@@ -38,21 +37,10 @@ SCENARIOS=(
   tls12-rsa-ticket-resumed
 )
 
-die() { echo "make_tls_pcaps.sh: $*" >&2; exit 1; }
+# shellcheck source=pcaps/dumpcap_capture.sh
+source "$HERE/dumpcap_capture.sh"
 
-cleanup() {
-  if [[ -n "$DUMPCAP_PID" ]] && kill -0 "$DUMPCAP_PID" 2>/dev/null; then
-    kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-    sleep 0.5
-    kill -KILL "$DUMPCAP_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for tool in openssl dumpcap tshark python3 timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+require_tools openssl dumpcap tshark python3 timeout
 
 # ------------------------------------------------------------------------------------ PKI
 # Subject strings: "printable" configs give PrintableString, "utf8" configs UTF8String
@@ -191,50 +179,12 @@ make_pki() {
 }
 
 # ------------------------------------------------------------------------------- capture
-stop_dumpcap() {
-  [[ -n "$DUMPCAP_PID" ]] || return 0
-  kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$DUMPCAP_PID" 2>/dev/null; then
-    echo "dumpcap did not stop on SIGINT; killing it" >&2
-    kill -KILL "$DUMPCAP_PID" 2>/dev/null || true
-  fi
-  wait "$DUMPCAP_PID" 2>/dev/null || true
-  DUMPCAP_PID=""
-}
-
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary filter i
-  echo "== $name"
-  rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  dumpcap -q -i lo -f 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' -w "$raw" \
-    >"$WORK/$name.dumpcap.log" 2>&1 &
-  DUMPCAP_PID=$!
-  for i in $(seq 1 100); do                       # up to 10 s for dumpcap to start
-    [[ -s "$raw" ]] && break
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/$name.dumpcap.log" >&2; die "dumpcap exited"; }
-    sleep 0.1
-  done
-  [[ -s "$raw" ]] || { stop_dumpcap; die "dumpcap did not start capturing"; }
-  sleep 1                                         # the filter is attached; let it settle
-
-  if ! summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" \
-                 2>"$WORK/$name.peers.log"); then
-    cat "$WORK/$name.peers.log" >&2
-    stop_dumpcap
-    die "peers failed in $name"
-  fi
-  sed 's/^/  /' "$WORK/$name.peers.log"
-  echo "  result: $summary"
-  sleep 1                                         # let the last segments reach the capture
-  stop_dumpcap
+  local name=$1 raw="$WORK/$1.raw.pcapng" filter
+  record_scenario "$name" 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw"
 
   filter=$(python3 -c 'import json,sys; print(" || ".join("tcp.port == %d" % p for p in
-                       json.loads(sys.argv[1])["client_ports"]))' "$summary")
+                       json.loads(sys.argv[1])["client_ports"]))' "$SUMMARY")
   # keep only this scenario's connections; tshark writes pcapng
   tshark -r "$raw" -Y "$filter" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
   chmod 0644 "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"

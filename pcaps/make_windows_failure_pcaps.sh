@@ -13,27 +13,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PKI="$HERE/tls-pki"
 PEERS="$HERE/windows_failure_peers.py"
 WORK=$(mktemp -d /tmp/siptap-windows-pcaps.XXXXXX)
-DUMPCAP_PID=""
-
-die() { echo "make_windows_failure_pcaps.sh: $*" >&2; exit 1; }
-
-stop_dumpcap() {
-  [[ -n "$DUMPCAP_PID" ]] || return 0
-  kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 50); do                        # up to 5 s to flush and exit
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$DUMPCAP_PID" 2>/dev/null && kill -KILL "$DUMPCAP_PID" 2>/dev/null
-  wait "$DUMPCAP_PID" 2>/dev/null || true
-  DUMPCAP_PID=""
-}
-trap 'stop_dumpcap; rm -rf "$WORK"' EXIT
-
-for tool in dumpcap tshark python3 timeout; do
-  command -v "$tool" >/dev/null || die "$tool is not installed"
-done
+# shellcheck source=pcaps/dumpcap_capture.sh
+source "$HERE/dumpcap_capture.sh"
+require_tools dumpcap tshark python3 timeout
 [[ -f "$PKI/um-good.chain.pem" ]] || die "$PKI has no PKI; run pcaps/make_tls_pcaps.sh first"
 
 # The committed PKI plus what the certificate scenarios need, in a copy under $WORK, so
@@ -71,34 +53,15 @@ make_extra_pki() {
 }
 
 capture() {
-  local name=$1 raw="$WORK/$1.raw.pcapng" summary port i
-  echo "== $name"
-  rm -f "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
-  dumpcap -q -i lo -f 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' -w "$raw" \
-    >"$WORK/$name.dumpcap.log" 2>&1 &
-  DUMPCAP_PID=$!
-  for i in $(seq 1 100); do                       # up to 10 s for dumpcap to start
-    [[ -s "$raw" ]] && break
-    kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/$name.dumpcap.log" >&2; die "dumpcap exited"; }
-    sleep 0.1
-  done
-  [[ -s "$raw" ]] || die "dumpcap did not start capturing"
-  sleep 1                                         # the filter is attached; let it settle
-  summary=$(timeout 60 python3 "$PEERS" run "$name" --pki "$PKI" --out "$HERE" 2>"$WORK/$name.peers.log") \
-    || { cat "$WORK/$name.peers.log" >&2; die "peers failed in $name"; }
-  sed 's/^/  /' "$WORK/$name.peers.log"
-  echo "  result: $summary"
-  sleep 1                                         # let the last segments reach the capture
-  stop_dumpcap
-  port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_port"])' "$summary")
+  local name=$1 raw="$WORK/$1.raw.pcapng" port
+  record_scenario "$name" 'tcp port 5061 and host 127.0.0.2 and host 127.0.0.3' "$raw"
+  port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["client_port"])' "$SUMMARY")
   tshark -r "$raw" -Y "tcp.port == $port" -F pcapng -w "$HERE/$name.pcapng" 2>/dev/null
   chmod 0644 "$HERE/$name.pcapng" "$HERE/$name.keys" "$HERE/$name.sent.txt"
 }
 
 make_extra_pki
-mapfile -t ALL < <(python3 "$PEERS" list)
-SCENARIOS=("$@")
-[[ $# -gt 0 ]] || SCENARIOS=("${ALL[@]}")
+select_scenarios "$@"
 for s in "${SCENARIOS[@]}"; do
   capture "$s"
 done

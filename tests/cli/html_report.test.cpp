@@ -202,3 +202,39 @@ TEST_CASE("[html] Windows peers' certificate findings are named in the report, t
     CHECK(count(json, "\"signature_algorithm\":\"sha1WithRSAEncryption\"") == 1);
     CHECK(count(json, "\"eku\":[\"serverAuth\"]") == 1);
 }
+
+TEST_CASE("[html] the UM call router's redirect is linked to the connection that followed, or named missing", "[html]") {
+    const auto [html, text, json] =
+        read_three_ways({"tls-um-redirect", "tls-um-redirect-not-followed"}, "um-redirect.html");
+    // Followed: conn #1's 302, conn #2 to the worker, linked by its SNI, its certificate beside.
+    CHECK(count(html, "<code>um-redirect</code>") == 1);
+    CHECK(count(html, "<code>um-redirect-not-followed</code>") == 1);
+    CHECK(html.find("&rarr; <a href=\"#conn-2\">connection #2</a> (linked by sni)") != std::string::npos);
+    CHECK(html.find("Redirected here by the UM call router on <a href=\"#conn-1\">connection #1</a>") !=
+          std::string::npos);
+    CHECK(html.find("no connection to it followed in this capture") != std::string::npos);
+    CHECK(count(html, "<div class=\"card bad\"") == 0);  // the worker's certificate is shown, not blamed
+    CHECK(html.find("What would fix it:</b> Open TCP 5065 and 5067") != std::string::npos);
+    CHECK(text.find("redirect: to the UM worker exch01.contoso.com:5065 (tls) -> #2 (linked by sni), server "
+                    "certificate CN=exch01.contoso.com,O=Contoso,C=US; SIP answered with 200 OK (CSeq 2 INVITE)") !=
+          std::string::npos);
+    CHECK(text.find("redirected here from #1 (UM call router 127.0.0.3:5061)") != std::string::npos);
+    CHECK(text.find("redirect: to the UM worker 127.0.0.4:5065 (tls) — NOT FOLLOWED") != std::string::npos);
+    CHECK(count(text, "ERROR um-redirect-not-followed") >= 1);
+    CHECK(count(json, "\"redirect\":{\"conn\":2,\"linked_by\":\"sni\"") == 1);
+    CHECK(count(json, "\"redirect\":{\"to\":\"127.0.0.4:5065\",\"transport\":\"tls\"}") == 1);
+}
+
+TEST_CASE("[html] every finding in the report says what would fix it", "[html]") {
+    const auto [html, text, json] =
+        read_three_ways({"tls12-ca-list-too-long-no-cert", "tls12-client-sha1-rsa1024", "tls10-client-tls12-server",
+                         "tls-untrusted-ca"},
+                        "fix-lines.html");
+    const auto findings = count(html, "<div class=\"finding ");
+    CHECK(findings >= 8);
+    CHECK(count(html, "<p class=\"fix\"><b>What would fix it:</b> ") == findings);
+    CHECK(html.find("KB 2801679") != std::string::npos);
+    CHECK(html.find("KB 3140245") != std::string::npos);
+    CHECK(html.find("http:") == std::string::npos);  // articles named, never linked
+    CHECK(html.find("https:") == std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "capture_run_support.hpp"
+#include "decoder/tls_keylog.hpp"
 
 using namespace decoder;
 
@@ -233,7 +234,9 @@ TEST_CASE("[diagnosis] Windows peers: the certificates and trusted-issuer lists 
         {"tls12-ca-list-too-long.pcapng", {"ca-list-too-long"},
          {"ca-list-too-long", Severity::Warning,
           {"The CertificateRequest of 127.0.0.3:5061 (server) names 301 trusted CAs in ", "KB 2464556",
-           "KB 2880390", "a Windows client such as 127.0.0.2:"}}},
+           "KB 2880390", "a Windows client such as 127.0.0.2:",
+           "Its issuer CN=Contoso Root CA,O=Contoso,C=US is name 301 of 301, and only the first ",
+           "it lies beyond the cut, so for a Windows client it is effectively not listed"}}},
         {"tls12-ca-list-too-long-no-cert.pcapng",
          {"ca-list-too-long", "handshake-incomplete", "no-client-certificate", "tls-alert"},
          {"ca-list-too-long", Severity::Error, {"names 301 trusted CAs", "Here the client sent no certificate"}}},
@@ -280,6 +283,9 @@ TEST_CASE("[diagnosis] Windows peers: the CertificateRequest's list size is kept
             CHECK(m->ca_names.back() == "CN=Contoso Root CA,O=Contoso,C=US");  // past the first 16 KB
             REQUIRE(m->ca_names_bytes);
             CHECK(*m->ca_names_bytes > 40000);
+            REQUIRE(m->ca_names_within_limit);  // names of ~165 bytes: about 98 fit in 16 KB
+            CHECK(*m->ca_names_within_limit > 80);
+            CHECK(*m->ca_names_within_limit < 120);
         }
     CHECK(requests == 1);
 }
@@ -311,4 +317,36 @@ TEST_CASE("[diagnosis] an accepted weak signature is said when the peer carries 
     REQUIRE(finding != 0);
     REQUIRE(first_data != 0);
     CHECK(finding < first_data);  // right after the server's ChangeCipherSpec
+}
+
+// The key log of a capture, as `--keylog` gives it (the CLI also reads the copy embedded in
+// these pcapng files; the test harness reads only what it is given).
+decoder::KeyLog keys_of(const std::string& name) {
+    decoder::KeyLog keys;
+    std::vector<std::string> problems;
+    REQUIRE(keys.add_file(test::pcap(name + ".keys"), problems));
+    return keys;
+}
+
+TEST_CASE("[diagnosis] the UM call router's 302: followed to the worker, or not", "[diagnosis]") {
+    const auto followed_keys = keys_of("tls-um-redirect"), missing_keys = keys_of("tls-um-redirect-not-followed");
+    const auto followed = test::read_events({test::pcap("tls-um-redirect.pcapng")}, {}, &followed_keys);
+    CHECK(test::finding_codes(followed) == std::vector<std::string>{"um-redirect"});
+    for (const auto* f : test::payloads<Finding>(followed)) {
+        CHECK(f->severity == Severity::Info);
+        CHECK_THAT(f->message, Catch::Contains("127.0.0.3:5061 (the UM call router) answered 302 Moved Temporarily to "
+                                               "INVITE (CSeq 1), redirecting 127.0.0.2:"));
+        CHECK_THAT(f->message, Catch::Contains("Connection #2 followed (linked by port 5065 and its TLS SNI "
+                                               "exch01.contoso.com)"));
+        REQUIRE(f->redirect);
+        CHECK(f->redirect->conn == 2u);
+        CHECK(f->evidence.size() == 4);
+    }
+    const auto missing = test::read_events({test::pcap("tls-um-redirect-not-followed.pcapng")}, {}, &missing_keys);
+    CHECK(test::finding_codes(missing) == std::vector<std::string>{"um-redirect-not-followed"});
+    for (const auto* f : test::payloads<Finding>(missing)) {
+        CHECK(f->severity == Severity::Error);
+        CHECK_THAT(f->message, Catch::Contains("No connection to 127.0.0.4:5065 was established in this capture"));
+        CHECK_THAT(f->message, Catch::Contains("a firewall between them blocking TCP 5065"));
+    }
 }

@@ -299,3 +299,33 @@ TEST_CASE("[rules] the CertificateRequest's CA list: its size and the client's a
     CHECK_THAT(size->message, Catch::Contains("10.0.0.3:5061 (server)"));
     CHECK_THAT(size->message, Catch::Contains("10.0.0.2:50123 (client)"));
 }
+
+TEST_CASE("[rules] ca-list-too-long says whether the client's issuer lies beyond Schannel's 16 KB cut", "[rules]") {
+    const Endpoint client{"10.0.0.2", 50123}, server{"10.0.0.3", 5061};
+    TlsMessage request;
+    request.type = "certificate_request";
+    for (int i = 1; i <= 300; ++i) request.ca_names.push_back("CN=Filler " + std::to_string(i));
+    request.ca_names.push_back("CN=Contoso Root CA,O=Contoso,C=US");
+    request.ca_names_bytes = 49945;
+    request.ca_names_within_limit = 99;
+    auto chain = std::vector<Certificate>{leaf("exch01.contoso.com", {})};
+    chain[0].issuer = "CN=Contoso Root CA,O=Contoso,C=US";
+    const auto position = listed_issuer_position(chain, request.ca_names);
+    REQUIRE(position == 300u);
+    const auto beyond = check_ca_list_size(request, CaListAnswer::IssuerListed, client, server, position);
+    REQUIRE(beyond);
+    CHECK(beyond->severity == Severity::Warning);  // the client did answer with that chain
+    CHECK_THAT(beyond->message, Catch::Contains("Its issuer CN=Contoso Root CA,O=Contoso,C=US is name 301 of 301, and "
+                                                "only the first 99 names fit in 16 KB: it lies beyond the cut"));
+    chain[0].issuer = "CN=Filler 99";
+    const auto within = check_ca_list_size(request, CaListAnswer::IssuerListed, client, server,
+                                           listed_issuer_position(chain, request.ca_names));
+    REQUIRE(within);
+    CHECK_THAT(within->message, Catch::Contains("is name 99 of 301, and only the first 99 names fit in 16 KB: it lies "
+                                                "within the cut"));
+    // Without the count (a list under the limit, or an older event) nothing is said about the cut.
+    request.ca_names_within_limit.reset();
+    const auto unknown = check_ca_list_size(request, CaListAnswer::IssuerListed, client, server, position);
+    REQUIRE(unknown);
+    CHECK(unknown->message.find("the cut") == std::string::npos);
+}

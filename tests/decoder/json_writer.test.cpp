@@ -53,6 +53,7 @@ TEST_CASE("[json] every payload type, optional members present and absent, as to
         tls.alpn = "sip";
         tls.ca_names = {"CN=Root", "CN=\"Quoted\" \xff"};
         tls.ca_names_bytes = 41000;
+        tls.ca_names_within_limit = 98;
         tls.supported_versions = {"TLS 1.3", "TLS 1.2"};
         tls.signature_algorithms = {"rsa_pss_rsae_sha256"};
         tls.ciphers = {"a", "b"};
@@ -136,6 +137,10 @@ TEST_CASE("[json] every payload type, optional members present and absent, as to
     Finding finding{Severity::Error, "tls-wildcard", "the certificate's CN is a wildcard", {}};
     if (full) finding.evidence = {3, 9, 12};
     events.push_back(event_with(finding, full));
+    Finding redirect{Severity::Info, "um-redirect", "302 to the worker", {4}};
+    redirect.redirect = RedirectLink{"um01.contoso.com:5065", "tls"};
+    if (full) redirect.redirect = RedirectLink{"[::1]:5065", "", 7, "sni", "CN=\"um\"", "teardown: fin"};
+    events.push_back(event_with(redirect, full));
 
     events.push_back(event_with(Notice{"gap", "12 bytes missing"}, full));
     // Addresses never need escaping in practice; one that did is still escaped like to_json.
