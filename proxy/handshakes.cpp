@@ -215,6 +215,10 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
     SSL* up = upstream.native_handle();
     SSL* cl = client.native_handle();
     SSL_set_cert_cb(up, [](SSL*, void* arg) { return static_cast<State*>(arg)->client_cert_ready ? 1 : -1; }, &st);
+    struct ForgetCertCb {  // `st` ends with this frame; nothing may call back into it later
+        SSL* ssl;
+        ~ForgetCertCb() { SSL_set_cert_cb(ssl, nullptr, nullptr); }
+    } forget_cert_cb{up};
 
     if (!co_await read_client_hello_first(client, upstream, client_hooks, resumption)) co_return out;
     const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);

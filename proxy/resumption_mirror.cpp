@@ -112,8 +112,11 @@ std::string ResumptionMirror::remember(SSL* client, SSL* upstream, const TlsLegH
     const bool client_resumed = SSL_session_reused(client) == 1;
     SSL_SESSION* up = SSL_get0_session(upstream);
     if (up && SSL_SESSION_is_resumable(up) == 1) {
-        const ResumptionCache::Entry entry{share_session(SSL_get1_session(upstream)),
-                                           share_session(SSL_get1_session(client))};
+        // Copies: OpenSSL marks a connection's own session not resumable when the connection
+        // ends without close_notify (a bare FIN, as Python clients close), which the relay
+        // mirrors onto the upstream leg; the peers' copies stay resumable.
+        const ResumptionCache::Entry entry{share_session(SSL_SESSION_dup(up)),
+                                           share_session(SSL_SESSION_dup(SSL_get0_session(client)))};
         if (!client_hooks.ticket_sent.empty()) cache_->put(key(kByTicket, client_hooks.ticket_sent), entry);
         unsigned id_len = 0;
         const unsigned char* id = SSL_SESSION_get_id(entry.client.get(), &id_len);
