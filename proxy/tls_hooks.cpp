@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <string>
 
 #include "decoder/tls_names.hpp"
 #include "proxy/leg_recorder.hpp"
@@ -43,16 +42,6 @@ void read_ticket_sent(const unsigned char* b, std::size_t len, TlsLegHooks& hook
     hooks.ticket_sent.assign(reinterpret_cast<const char*>(b + 10), u16(b + 8));
 }
 
-// A peer asked to renegotiate; OpenSSL refuses it (SSL_OP_NO_RENEGOTIATION, tls_contexts.cpp).
-void note_renegotiation(TlsLegHooks& hooks, bool by_server) {
-    if (!hooks.recorder) return;
-    hooks.recorder->payload(decoder::reverse(hooks.peer_dir),
-                            decoder::Notice{"relay-mirror", std::string("the ") + (by_server ? "upstream" : "client") +
-                                                                " asked to renegotiate; siptap refused with a "
-                                                                "no_renegotiation warning alert (renegotiation is "
-                                                                "not relayed), the connection goes on"});
-}
-
 void on_message(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
     TlsLegHooks* hooks = hooks_of(ssl);
     if (!hooks) return;
@@ -62,9 +51,6 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
         hooks->ticket_received = true;
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_CERTIFICATE_REQUEST)
         hooks->certificate_requested = true;
-    if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && SSL_is_init_finished(ssl) &&
-        SSL_version(ssl) < TLS1_3_VERSION && (b[0] == SSL3_MT_HELLO_REQUEST || b[0] == SSL3_MT_CLIENT_HELLO))
-        note_renegotiation(*hooks, b[0] == SSL3_MT_HELLO_REQUEST);
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_SERVER_HELLO)
         read_server_hello(b, len, *hooks);
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 1 && len > 0 && b[0] == SSL3_MT_NEWSESSION_TICKET &&
