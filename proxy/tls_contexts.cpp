@@ -54,8 +54,9 @@ void widest_limits(SSL_CTX* ctx) {
 void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
     widest_limits(ctx);
     // Renegotiation is refused on both legs, as a peer that does not renegotiate refuses it: a
-    // no_renegotiation warning alert, and the connection goes on with its keys (README, proxy).
-    // Relaying it would need both legs' handshakes redone in step, certificates included.
+    // no_renegotiation warning alert; the asking peer decides what follows (an OpenSSL server
+    // ends the connection with handshake_failure). Never answered by the relay alone, which
+    // would show the upstream a renegotiation the client took no part in (README, proxy).
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     install_hooks(ctx);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
