@@ -52,6 +52,12 @@ std::size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
+// Waits (bounded) until s_server has closed `n` connections. Its process outlives them: the
+// `sleep` that holds its stdin open keeps the shell waiting.
+void served(const std::string& out, std::size_t n) {
+    wait_until([&] { return count_of(read_file(out), "CONNECTION CLOSED") >= n; }, 10s);
+}
+
 struct Run {
     std::vector<std::string> client;  // summary() per connection
     std::size_t server_resumed = 0;   // handshakes the server (or servers) resumed
@@ -75,14 +81,15 @@ Run two_connections(const std::string& server_opts, const std::string& client_op
     const std::string target = siptap ? (run.listen = siptap->address()) : run.upstream;
     run.client.push_back(s_client(target, "-sess_out " + dir / "session.pem", client_opts));
     if (restart) {
-        server->wait_exit(10s);
+        served(dir / "server1.out", 1);
+        wait_until([&] { return !wait_listening(port, 0ms); }, 10s);  // the port is free again
         server = s_server(port, 1, server_opts, dir / "server2.out");
     }
     // s_client saves no session that cannot be resumed (no id, no ticket): nothing to offer.
     const bool saved = std::filesystem::exists(dir / "session.pem");
     run.client.push_back(s_client(target, saved ? "-sess_in " + dir / "session.pem" : "", client_opts));
     run.session_saved = saved;
-    server->wait_exit(10s);
+    served(dir / (restart ? "server2.out" : "server1.out"), restart ? 1 : 2);
     for (const char* out : {"server1.out", "server2.out"}) run.server_resumed += count_of(read_file(dir / out), "Reused session-id");
     if (siptap) run.events = siptap->wait_closes(4, 5s);
     return run;
