@@ -8,6 +8,9 @@
 //    is one `application_data` message, encrypted=true. Handshake-type records still seen in
 //    TLS 1.3 after the ServerHello can only be plaintext (e.g. fed by a relay that decrypts),
 //    so they are decoded as such.
+//  - TLS <= 1.2 renegotiation: a side's second ChangeCipherSpec is sent under its current keys,
+//    so it is reported as an encrypted change_cipher_spec (never as malformed), like the
+//    encrypted handshake records around it.
 //  - An alert record of exactly two bytes holding a registered alert cannot be ciphertext (no
 //    room for a MAC or tag), so it is decoded by name even after ChangeCipherSpec.
 //  - application_records(dir) counts the `application_data` messages of that direction, so in
@@ -17,6 +20,8 @@
 // opened first; what they hold is then decoded as plaintext (encrypted=false): handshake
 // messages, alerts by name, application data to the plaintext handler. A record that fails
 // to authenticate is reported once and that direction goes back to being reported as above.
+// A renegotiation's handshake is decoded but not followed for keys: at its ChangeCipherSpec
+// that direction says so once and is reported as without keys from there on.
 #include "decoder/tls_session.hpp"
 
 #include <array>
@@ -85,6 +90,13 @@ struct TlsSession::Impl {
     bool tls13 = false;
     bool server_flight = false;  // TLS 1.3: the server sent a protected record
     bool client_flight = false;  // TLS 1.3: then the client did
+    bool renegotiating = false;  // TLS <= 1.2: a HelloRequest or ClientHello after the handshake
+
+    // The decryptor, while the handshake it follows is the first one (see renegotiating).
+    TlsDecryptor* keys() const { return renegotiating ? nullptr : decrypt.get(); }
+    bool first_handshake_done() const {
+        return dirs[0].ccs && dirs[0].encrypted_handshake && dirs[1].ccs && dirs[1].encrypted_handshake;
+    }
 
     DirState& at(Dir dir) { return dirs[dir == Dir::ClientToServer ? 0 : 1]; }
 
@@ -113,6 +125,7 @@ struct TlsSession::Impl {
     void named_alerts(Dir dir, Bytes fragment, std::vector<Payload>& out);
     void on_protected(Dir dir, const Record& record, tls::RecordCipher& cipher, std::vector<Payload>& out);
     void after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out);
+    void on_renegotiated_keys(Dir dir, const Record& record, Bytes plain, std::vector<Payload>& out);
     void on_handshake(Dir dir, const HandshakeMessage& msg, std::uint16_t record_version,
                       std::vector<Payload>& out);
     void on_server_hello(Dir dir, Bytes body, std::vector<Payload>& out);
@@ -168,7 +181,8 @@ void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payl
     DirState& st = at(dir);
     // TLS 1.3 protects records under the outer type application_data: an alert record is in
     // clear (a client refusing the server's certificate before it uses its handshake keys).
-    const bool clear = record.type == change_cipher_spec || (tls13 && record.type == alert);
+    // A renegotiation's ChangeCipherSpec is protected by the keys in force (TLS <= 1.2).
+    const bool clear = (record.type == change_cipher_spec && (tls13 || !st.sealed)) || (tls13 && record.type == alert);
     if (decrypt && !clear)
         if (auto* cipher = decrypt->cipher(dir)) return on_protected(dir, record, *cipher, out);
     const char* type = content_type_name(record.type);
@@ -177,6 +191,10 @@ void TlsSession::Impl::on_record(Dir dir, const Record& record, std::vector<Payl
     const std::size_t length = record.fragment.size();
     switch (record.type) {
     case change_cipher_spec: {
+        if (st.sealed && !tls13 && length != 1) {  // a renegotiation's, under the current keys
+            out.emplace_back(encrypted_message("change_cipher_spec", version_text(record.version), length));
+            return;
+        }
         if (length != 1 || std::to_integer<unsigned>(record.fragment[0]) != 1)
             return fail(dir, "malformed change_cipher_spec record", out);
         TlsMessage m;
@@ -277,6 +295,7 @@ void TlsSession::Impl::on_protected(Dir dir, const Record& record, tls::RecordCi
         st.encrypted_handshake = st.ccs;
         return on_handshake_bytes(dir, plain, record.version, out);
     case alert: return named_alerts(dir, plain, out);
+    case change_cipher_spec: return on_renegotiated_keys(dir, record, plain, out);
     case application_data: {
         TlsMessage m;
         m.type = "application_data";
@@ -293,6 +312,22 @@ void TlsSession::Impl::on_protected(Dir dir, const Record& record, tls::RecordCi
     }
 }
 
+// TLS <= 1.2: a renegotiation's ChangeCipherSpec, decrypted. The new handshake's keys are not
+// derived (its hellos were not given to the decryptor): this direction is reported as without
+// keys from here on, and says so.
+void TlsSession::Impl::on_renegotiated_keys(Dir dir, const Record& record, Bytes plain, std::vector<Payload>& out) {
+    if (plain.size() != 1 || std::to_integer<unsigned>(plain[0]) != 1)
+        return fail(dir, "malformed change_cipher_spec record", out);
+    TlsMessage m;
+    m.type = "change_cipher_spec";
+    m.version = version_text(record.version);
+    out.emplace_back(std::move(m));
+    decrypt->disable(dir);
+    out.emplace_back(Notice{"tls-decrypt", std::string("TLS ") + dir_text(dir) + ": renegotiated; the keys of the "
+                                                                                "new handshake are not derived, so "
+                                                                                "this direction is no longer decrypted"});
+}
+
 // TLS 1.3: a side's Finished and KeyUpdate change the keys of its following records.
 void TlsSession::Impl::after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out) {
     if (!decrypt || !tls13 || !decrypt->cipher(dir)) return;
@@ -305,12 +340,14 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
     const char* name = handshake_type_name(msg.type);
     if (!name) return fail(dir, "unknown handshake message type " + std::to_string(msg.type), out);
     const std::uint16_t version = negotiated ? negotiated : record_version;
-    if (decrypt) decrypt->on_handshake(msg.type, msg.body);
+    if (!tls13 && (msg.type == 0 || msg.type == 1) && first_handshake_done()) renegotiating = true;
+    TlsDecryptor* const first_keys = keys();
+    if (first_keys) first_keys->on_handshake(msg.type, msg.body);
     switch (msg.type) {
     case 1: {  // client_hello
         auto r = decode_client_hello(msg.body);
         if (!accept(dir, r, out)) return;
-        if (decrypt) decrypt->on_client_hello(msg.body);
+        if (first_keys) first_keys->on_client_hello(msg.body);
         out.emplace_back(std::move(r.value));
         return;
     }
@@ -335,14 +372,15 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
         m.type = name;
         m.version = version_name(version);
         out.emplace_back(std::move(m));
-        if (decrypt && !tls13 && msg.type == 16) decrypt_notice(decrypt->on_client_key_exchange(msg.body), out);
-        if (decrypt && !tls13 && msg.type == 4) decrypt->on_new_session_ticket(msg.body);
+        if (first_keys && !tls13 && msg.type == 16) decrypt_notice(first_keys->on_client_key_exchange(msg.body), out);
+        if (first_keys && !tls13 && msg.type == 4) first_keys->on_new_session_ticket(msg.body);
         return after_decrypted_handshake(dir, msg.type, out);
     }
     }
 }
 
 void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>& out) {
+    TlsDecryptor* const first_keys = keys();
     auto r = decode_server_hello(body);
     if (!accept(dir, r, out)) return;
     if (!r.value.hello_retry) {
@@ -352,7 +390,7 @@ void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>
         if (tls13) dirs[0].sealed = dirs[1].sealed = true;
     }
     out.emplace_back(std::move(r.value.message));
-    if (decrypt && !r.value.hello_retry) decrypt_notice(decrypt->on_server_hello(r.value), out);
+    if (first_keys && !r.value.hello_retry) decrypt_notice(first_keys->on_server_hello(r.value), out);
 }
 
 void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version,
@@ -365,8 +403,9 @@ void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version
     m.certificate_count = static_cast<int>(r.value.size());
     out.emplace_back(std::move(m));
     const Side side = sender_side(dir);
-    if (decrypt && side == Side::Server && !r.value.empty())
-        decrypt_notice(decrypt->on_server_certificate(r.value[0]), out);
+    TlsDecryptor* const first_keys = keys();
+    if (first_keys && side == Side::Server && !r.value.empty())
+        decrypt_notice(first_keys->on_server_certificate(r.value[0]), out);
     for (std::size_t i = 0; i < r.value.size(); ++i) {
         std::string error;
         if (auto cert = summarize_certificate(r.value[i], side, static_cast<int>(i), &error)) {
@@ -392,8 +431,7 @@ void TlsSession::gap(Dir dir) noexcept { impl_->at(dir).stopped = true; }
 
 bool TlsSession::handshake_complete() const noexcept {
     if (impl_->tls13) return impl_->server_flight && impl_->client_flight;
-    const auto& d = impl_->dirs;
-    return d[0].ccs && d[0].encrypted_handshake && d[1].ccs && d[1].encrypted_handshake;
+    return impl_->first_handshake_done();
 }
 
 std::uint64_t TlsSession::application_records(Dir dir) const noexcept {

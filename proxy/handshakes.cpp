@@ -11,6 +11,7 @@
 
 #include "proxy/cert_forge.hpp"
 #include "proxy/client_hello_mirror.hpp"
+#include "proxy/resumption_mirror.hpp"
 #include "proxy/tls13_certificates.hpp"
 #include "proxy/verdict_pool.hpp"
 
@@ -78,10 +79,12 @@ bool record_client_leg(const Identity& ours, X509_STORE_CTX* store, LegRecorder&
 // Reads the client's ClientHello and holds its handshake there; the upstream leg is set to
 // offer the same (see client_hello_mirror.hpp). False when the client's leg ended first; its
 // end is then mirrored onto the upstream.
-asio::awaitable<bool> read_client_hello_first(TlsLeg& client, TlsLeg& upstream, TlsLegHooks& client_hooks) {
+asio::awaitable<bool> read_client_hello_first(TlsLeg& client, TlsLeg& upstream, TlsLegHooks& client_hooks,
+                                               ResumptionMirror& resumption) {
     std::optional<MirroredHello> hello;
-    client_hooks.client_hello = [&hello](SSL* ssl) {
+    client_hooks.client_hello = [&hello, &resumption](SSL* ssl) {
         hello = read_client_hello(ssl);
+        resumption.read_offer(ssl, *hello);
         return SSL_CLIENT_HELLO_RETRY;
     };
     const auto ec = co_await client.handshake(TlsLeg::Role::Server);
@@ -93,7 +96,17 @@ asio::awaitable<bool> read_client_hello_first(TlsLeg& client, TlsLeg& upstream, 
     }
     for (auto& text : offer_like(upstream.native_handle(), *hello))
         notice(upstream, Dir::ClientToServer, "not offered to the upstream as the client did: " + text, "relay-mirror");
+    resumption.offer_upstream(upstream.native_handle());
     co_return true;
+}
+
+// The upstream has answered the ClientHello: resume the client's session only if the
+// upstream resumed (see resumption_mirror.hpp).
+void answer_resumption(ResumptionMirror& resumption, TlsLeg& client, TlsLeg& upstream, TlsLegHooks& client_hooks,
+                       const TlsLegHooks& upstream_hooks) {
+    const std::string text =
+        resumption.answer_client(client.native_handle(), upstream.native_handle(), client_hooks, upstream_hooks);
+    if (!text.empty()) notice(upstream, Dir::ClientToServer, text, "relay-resume");
 }
 
 // The client's handshake failed while the upstream's waits for our certificate: abort the
@@ -148,9 +161,10 @@ int x509_error_for_alert(std::uint8_t alert) {
 }
 
 asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
-                                                   TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks) {
+                                                   TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
+                                                   ResumptionMirror& resumption) {
     HandshakeOutcome out;
-    if (!co_await read_client_hello_first(client, upstream, client_hooks)) co_return out;
+    if (!co_await read_client_hello_first(client, upstream, client_hooks, resumption)) co_return out;
     const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     if (uec) {
         report_relay_side(upstream, upstream_hooks, uec, "upstream");
@@ -158,6 +172,7 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstr
         co_return out;
     }
     SSL* up = upstream.native_handle();
+    answer_resumption(resumption, client, upstream, client_hooks, upstream_hooks);
     answer_like(client.native_handle(), up, upstream_hooks.certificate_requested, false);
     boost::system::error_code vec;
     if (SSL_version(up) == TLS1_3_VERSION && SSL_get_certificate(up))
@@ -183,7 +198,8 @@ asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstr
 
 asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                     TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
-                                                    CertForge& forge, VerdictPool& verdicts,
+                                                    ResumptionMirror& resumption, CertForge& forge,
+                                                    VerdictPool& verdicts,
                                                     std::chrono::steady_clock::time_point deadline) {
     struct State {
         bool client_cert_ready = false;  // the upstream may have its certificate now
@@ -199,8 +215,12 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
     SSL* up = upstream.native_handle();
     SSL* cl = client.native_handle();
     SSL_set_cert_cb(up, [](SSL*, void* arg) { return static_cast<State*>(arg)->client_cert_ready ? 1 : -1; }, &st);
+    struct ForgetCertCb {  // `st` ends with this frame; nothing may call back into it later
+        SSL* ssl;
+        ~ForgetCertCb() { SSL_set_cert_cb(ssl, nullptr, nullptr); }
+    } forget_cert_cb{up};
 
-    if (!co_await read_client_hello_first(client, upstream, client_hooks)) co_return out;
+    if (!co_await read_client_hello_first(client, upstream, client_hooks, resumption)) co_return out;
     const auto uec = co_await upstream.handshake(TlsLeg::Role::Client);
     st.upstream_paused = uec && SSL_want_x509_lookup(up);
     if (uec && !st.upstream_paused) {
@@ -218,6 +238,7 @@ asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upst
         co_await mirror_failure(client, upstream, false);
         co_return out;
     }
+    answer_resumption(resumption, client, upstream, client_hooks, upstream_hooks);
     answer_like(cl, up, st.upstream_paused || upstream_hooks.certificate_requested, true);
 
     auto io = upstream.next_layer().get_executor();  // the connection's I/O thread

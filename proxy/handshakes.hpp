@@ -1,5 +1,7 @@
 // Both legs' TLS handshakes, ordered so that the client sees what it would have seen without
-// siptap, and the mirroring of a failed handshake onto the other leg.
+// siptap, and the mirroring of a failed handshake onto the other leg. A TLS 1.2 resumption
+// is mirrored too (resumption_mirror.hpp): the upstream is offered the matching session, and
+// the client's is resumed only if the upstream's was.
 //
 // Given certificates: the upstream is asked first; if it refuses (alert) the client's
 // ClientHello is refused with the same alert; if it hangs up, so does siptap. A TLS 1.3
@@ -28,6 +30,7 @@
 namespace proxy {
 
 class CertForge;
+class ResumptionMirror;
 class VerdictPool;
 
 inline constexpr std::chrono::milliseconds kVerdictWait{300};
@@ -39,11 +42,12 @@ struct HandshakeOutcome {
 };
 
 boost::asio::awaitable<HandshakeOutcome> given_handshakes(TlsLeg& client, TlsLeg& upstream,
-                                                          TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks);
+                                                          TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
+                                                          ResumptionMirror& resumption);
 
 boost::asio::awaitable<HandshakeOutcome> forged_handshakes(TlsLeg& client, TlsLeg& upstream,
                                                            TlsLegHooks& client_hooks, TlsLegHooks& upstream_hooks,
-                                                           CertForge& forge, VerdictPool& verdicts,
+                                                           ResumptionMirror& resumption, CertForge& forge, VerdictPool& verdicts,
                                                            std::chrono::steady_clock::time_point deadline);
 
 // The X509 verification error that makes OpenSSL send `alert` (handshake_failure if none).

@@ -22,6 +22,7 @@
 #include "proxy/cert_forge.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/pcapng_writer.hpp"
+#include "proxy/resumption_cache.hpp"
 #include "proxy/privilege_drop.hpp"
 #include "proxy/relay_session.hpp"
 #include "proxy/tls_contexts.hpp"
@@ -81,6 +82,7 @@ struct RelayServer::Impl {
     std::unique_ptr<CertForge> forge;
     std::unique_ptr<PcapngWriter> pcap, capture;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
+    std::unique_ptr<ResumptionCache> resumption;
     std::unique_ptr<RelayShared> shared;
     std::vector<std::unique_ptr<IoThread>> io;
     tcp::acceptor acceptor;
@@ -127,10 +129,11 @@ void RelayServer::Impl::setup() {
         if (!forge && !config.upstream_facing.empty()) upstream_id = load_identity(config.upstream_facing);
         client_ctx = make_client_facing_context(client_id ? &*client_id : nullptr, keylog.get());
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
+        resumption = std::make_unique<ResumptionCache>(kResumptionCapacity, kResumptionLifetime);
     }
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get(),
-                    nullptr, keylog.get()});
+                    nullptr, keylog.get(), resumption.get()});
     if (forge) shared->verdicts = (verdicts = std::make_unique<VerdictPool>(kVerdictThreads)).get();
     tcp::resolver resolver(first());
     boost::system::error_code ec;

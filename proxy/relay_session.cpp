@@ -11,6 +11,7 @@
 #include "proxy/handshakes.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/pump.hpp"
+#include "proxy/resumption_mirror.hpp"
 #include "proxy/session_guard.hpp"
 #include "proxy/tls13_certificates.hpp"
 
@@ -27,6 +28,10 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 decoder::Endpoint endpoint_of(const tcp::endpoint& ep) {
     return {ep.address().to_string(), ep.port()};
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+    return ep.address().to_string() + " " + std::to_string(ep.port());
 }
 
 // Shared by the relay and its watchdog, which lives as long as the relay.
@@ -90,13 +95,20 @@ asio::awaitable<void> relay_tls(Session& s, TappedSocket client_tcp, TappedSocke
     attach_hooks(upstream.native_handle(), &upstream_hooks);
     // The upstream's SNI is the client's (or none): see client_hello_mirror.hpp.
 
+    boost::system::error_code ec;
+    const auto upstream_ep = upstream.next_layer().socket().remote_endpoint(ec);
+    ResumptionMirror resumption(s.shared.resumption, ec ? std::string() : endpoint_text(upstream_ep));
+
     const auto deadline = s.started + s.shared.config.handshake_timeout;
     HandshakeOutcome hs;  // no co_await inside ?: — g++ 12 destroys the temporary twice
     if (s.shared.forge)
-        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, *s.shared.forge,
+        hs = co_await forged_handshakes(client, upstream, client_hooks, upstream_hooks, resumption, *s.shared.forge,
                                         *s.shared.verdicts, deadline);
     else
-        hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks);
+        hs = co_await given_handshakes(client, upstream, client_hooks, upstream_hooks, resumption);
+    if (hs.established)
+        if (auto text = resumption.remember(client.native_handle(), upstream.native_handle(), client_hooks); !text.empty())
+            upstream_leg.payload(Dir::ClientToServer, decoder::Notice{"relay-resume", std::move(text)});
     LegRecorder::handshakes_done(client_leg, upstream_leg);
     if (!hs.established) co_return;
     s.handshaking = false;

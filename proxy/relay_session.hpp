@@ -17,6 +17,7 @@ namespace proxy {
 class CertForge;
 class KeyLog;
 class PcapngWriter;
+class ResumptionCache;
 class VerdictPool;
 
 struct RelayShared {
@@ -30,6 +31,7 @@ struct RelayShared {
     PcapngWriter* capture = nullptr;  // --capture
     VerdictPool* verdicts = nullptr;  // with forge: where the client's handshake may wait
     KeyLog* keylog = nullptr;  // --keylog: a failed write is reported on the TLS legs
+    ResumptionCache* resumption = nullptr;  // TLS: upstream sessions to resume (resumption_mirror.hpp)
 };
 
 // `client_ep` comes from accept(): a client that reset at once has no remote_endpoint() any more.

@@ -6,6 +6,7 @@
 #include "decoder/openssl_legacy.hpp"
 #include "proxy/key_log.hpp"
 #include "proxy/leg_recorder.hpp"
+#include "proxy/resumption_mirror.hpp"
 #include "proxy/tls_hooks.hpp"
 
 namespace proxy {
@@ -52,6 +53,11 @@ void widest_limits(SSL_CTX* ctx) {
 
 void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
     widest_limits(ctx);
+    // Renegotiation is refused on both legs, as a peer that does not renegotiate refuses it: a
+    // no_renegotiation warning alert; the asking peer decides what follows (an OpenSSL server
+    // ends the connection with handshake_failure). Never answered by the relay alone, which
+    // would show the upstream a renegotiation the client took no part in (README, proxy).
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     install_hooks(ctx);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_ex_data(ctx, keylog_index(), keylog);
@@ -64,12 +70,13 @@ std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, Key
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX* native = ctx->native_handle();
     common_setup(native, keylog);
-    // No session of the client leg is resumed: the upstream leg has no session to resume with
-    // (a fresh connection each time), so both legs run the full handshake. Without tickets the
-    // client cannot offer one; the id context is what OpenSSL needs to look up (and then
-    // decline) a session id, which would otherwise fail with "session id context uninitialized".
+    // A TLS 1.2 client's session is resumed only along with the upstream's (see
+    // resumption_mirror.hpp). No TLS 1.3 tickets: their resumption is not mirrored, and a
+    // client that has none runs a full handshake, which the upstream leg then runs too. The id
+    // context is what OpenSSL needs to look up a session id ("session id context
+    // uninitialized" otherwise).
     SSL_CTX_set_num_tickets(native, 0);
-    SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+    install_resumption_callbacks(native, kResumptionLifetime);
     static const unsigned char kSessionContext[] = "siptap";
     SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
     SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);

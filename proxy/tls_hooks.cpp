@@ -1,5 +1,6 @@
 #include "proxy/tls_hooks.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "decoder/tls_names.hpp"
@@ -20,6 +21,27 @@ bool alert_encrypted_on_wire(const SSL* ssl) {
     return SSL_version(ssl) == TLS1_3_VERSION || SSL_is_init_finished(ssl);
 }
 
+std::size_t u16(const unsigned char* b) { return static_cast<std::size_t>(b[0] << 8 | b[1]); }
+
+// ServerHello (handshake header included) before TLS 1.3: a session id, a session_ticket
+// extension? A malformed one is left to OpenSSL, which refuses it.
+void read_server_hello(const unsigned char* b, std::size_t len, TlsLegHooks& hooks) {
+    std::size_t at = 4 + 2 + 32;
+    if (len <= at) return;
+    hooks.server_gave_session_id = b[at] != 0;
+    at += 1 + b[at] + 2 + 1;
+    if (len < at + 2) return;
+    const std::size_t end = std::min(len, at + 2 + u16(b + at));
+    for (at += 2; at + 4 <= end; at += 4 + u16(b + at + 2))
+        if (u16(b + at) == 35) hooks.server_will_send_ticket = true;
+}
+
+// NewSessionTicket before TLS 1.3: lifetime hint (4), ticket length (2), ticket.
+void read_ticket_sent(const unsigned char* b, std::size_t len, TlsLegHooks& hooks) {
+    if (len < 10 || len < 10 + u16(b + 8)) return;
+    hooks.ticket_sent.assign(reinterpret_cast<const char*>(b + 10), u16(b + 8));
+}
+
 void on_message(int write_p, int, int content_type, const void* buf, size_t len, SSL* ssl, void*) {
     TlsLegHooks* hooks = hooks_of(ssl);
     if (!hooks) return;
@@ -29,6 +51,11 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
         hooks->ticket_received = true;
     if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_CERTIFICATE_REQUEST)
         hooks->certificate_requested = true;
+    if (content_type == SSL3_RT_HANDSHAKE && write_p == 0 && len > 0 && b[0] == SSL3_MT_SERVER_HELLO)
+        read_server_hello(b, len, *hooks);
+    if (content_type == SSL3_RT_HANDSHAKE && write_p == 1 && len > 0 && b[0] == SSL3_MT_NEWSESSION_TICKET &&
+        SSL_version(ssl) < TLS1_3_VERSION)
+        read_ticket_sent(b, len, *hooks);
     if (content_type != SSL3_RT_ALERT || len != 2) return;
     const bool received = write_p == 0;
     if (received && b[1] == SSL_AD_CLOSE_NOTIFY) hooks->close_notify_received = true;

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 #include <openssl/ssl.h>
 
 #include "decoder/events.hpp"
@@ -29,6 +31,17 @@ struct TlsLegHooks {
     // Client-facing leg: sees the ClientHello first and returns SSL_CLIENT_HELLO_RETRY to hold
     // the handshake there (the upstream is asked meanwhile), SUCCESS to go on. Unset: go on.
     std::function<int(SSL*)> client_hello;
+    // Upstream leg, from its ServerHello (before TLS 1.3): the upstream gave a session id, and
+    // it will send a ticket (the session_ticket extension). See resumption_mirror.hpp.
+    bool server_gave_session_id = false, server_will_send_ticket = false;
+    // Client-facing leg, before TLS 1.3: the ticket of the NewSessionTicket the relay sent.
+    std::string ticket_sent;
+    // Client-facing leg: what OpenSSL's session callbacks may answer (resumption_mirror.hpp).
+    // The client's session may be resumed only when the upstream resumed the matching one.
+    bool may_resume = false;
+    std::shared_ptr<SSL_SESSION> resumable;  // for a session id lookup
+    bool renew_ticket = false;               // the upstream renewed its ticket: so does the relay
+    bool issue_no_session = false;           // the upstream gave neither a session id nor a ticket
     // Client-facing leg with forged certificates: judges the client's chain (1 accept, 0
     // refuse with the X509 error set on the store context). Unset: any chain is accepted.
     std::function<int(X509_STORE_CTX*)> verify_client_chain;

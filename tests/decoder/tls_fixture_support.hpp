@@ -72,6 +72,7 @@ struct HandshakeOptions {
     bool client_cert = true;      // client presents the wildcard leaf + CA
     bool server_rejects = false;  // server's verify callback fails (unknown_ca)
     std::string request;          // client writes this after the handshake (if it completed)
+    bool server_renegotiates = false;  // TLS 1.2: after the request, the server renegotiates
     std::string response;         // server answers with this
     bool client_shutdown = false; // client sends close_notify at the end
 };

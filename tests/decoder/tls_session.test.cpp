@@ -172,6 +172,33 @@ TEST_CASE("[tls] TLS 1.2 handshake_complete needs both Finished", "[tls]") {
     CHECK(decode(t.chunks, FeedMode::AtOnce).complete);
 }
 
+TEST_CASE("[tls] TLS 1.2 renegotiation: the second ChangeCipherSpec is encrypted, not malformed", "[tls]") {
+    // OpenSSL's server renegotiates after the request (HelloRequest); the new handshake and
+    // both sides' second ChangeCipherSpec travel under the first handshake's keys.
+    HandshakeOptions o;
+    o.request = kOptions;
+    o.server_renegotiates = true;
+    o.response = kOk;
+    const Transcript t = run_handshake(o);
+    REQUIRE(t.client_done);
+    REQUIRE(t.server_done);
+    std::size_t plain_ccs = 0;  // what each side sent: two ChangeCipherSpec each
+    for (const auto& m : t.plain) plain_ccs += m.content_type == 20;
+    REQUIRE(plain_ccs == 4);
+    const Decoded d = decode_every_way(t);
+    CHECK(d.notices().empty());
+    CHECK(d.complete);
+    for (const Dir dir : {Dir::ClientToServer, Dir::ServerToClient}) {
+        CAPTURE(dir == Dir::ClientToServer);
+        std::vector<bool> ccs_encrypted;
+        for (const auto& m : d.all<TlsMessage>(dir))
+            if (m.type == "change_cipher_spec") ccs_encrypted.push_back(m.encrypted);
+        CHECK(ccs_encrypted == std::vector<bool>{false, true});
+    }
+    // The response after the renegotiation is still one application data record.
+    CHECK(d.all<TlsMessage>(Dir::ServerToClient).back().type == "application_data");
+}
+
 TEST_CASE("[tls] TLS 1.2 server rejects the client certificate with a plaintext alert", "[tls]") {
     HandshakeOptions o;
     o.server_rejects = true;

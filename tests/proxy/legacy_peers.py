@@ -7,7 +7,8 @@ test can run a pair directly and through siptap and compare.
   server: accepts --accept connections on 127.0.0.1 (port written to --port-file); per
           connection one line to --report: outcome, version, cipher, the SNI, versions and
           cipher suites of the ClientHello it received, the client certificate's signature
-          algorithm and key size; answers one SIP request with 200 OK.
+          algorithm and key size, whether it resumed a session; answers one SIP request with
+          200 OK. --no-ticket (either role): no TLS 1.2 session tickets, resumption by session id.
   cabundle: writes --count CA certificates with long names to --out (a CertificateRequest
           naming 300 of them is about 41 KB).
   client: connects (twice with --resume, offering the first session), sends one SIP OPTIONS and
@@ -45,6 +46,8 @@ def context(a, server):
                        "required": ssl.CERT_REQUIRED}[a.verify]
     if a.cert:
         ctx.load_cert_chain(a.cert, a.key)
+    if a.no_ticket:  # TLS 1.2 resumption by session id only, as Schannel on Server 2008 R2
+        ctx.options |= ssl.OP_NO_TICKET
     return ctx
 
 
@@ -124,7 +127,8 @@ def serve(a):
         out = {"outcome": "ok"}
         try:
             tls = ctx.wrap_socket(raw, server_side=True)
-            out.update(version=tls.version(), cipher=tls.cipher()[0], peer=cert_info(tls))
+            out.update(version=tls.version(), cipher=tls.cipher()[0], peer=cert_info(tls),
+                       reused=tls.session_reused)
             data = read_head(tls)
             if data:
                 tls.sendall(OK)
@@ -206,6 +210,7 @@ def main():
     p.add_argument("--connect")
     p.add_argument("--sni")
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--no-ticket", action="store_true")
     a = p.parse_args()
     {"server": serve, "client": client, "cabundle": ca_bundle}[a.role](a)
 

@@ -15,7 +15,7 @@ namespace {
 // What a peer can tell about its side of the handshake and the SIP exchange.
 nlohmann::json seen(const nlohmann::json& line, bool server) {
     nlohmann::json v;
-    for (const char* k : {"outcome", "version", "cipher", "answered", "request"})
+    for (const char* k : {"outcome", "version", "cipher", "answered", "request", "reused"})
         if (line.contains(k)) v[k] = line[k];
     if (line.contains("peer") && !line["peer"].is_null()) v["peer"] = line["peer"];
     if (server && line.contains("hello") && !line["hello"].is_null()) v["hello"] = line["hello"];
@@ -51,6 +51,8 @@ TEST_CASE("[proxy] fidelity: Schannel-like pairs see through siptap what they se
          cert_opts("cli") + legacy + " --max 1.0" + sni, "alert:protocol_version"},
         {"TLS 1.2 session ticket resumption", cert_opts("srv") + " --max 1.2", cert_opts("cli") + " --resume" + sni,
          "ok", 2},
+        {"TLS 1.2 session id resumption (Schannel: no tickets)", cert_opts("srv") + " --max 1.2 --no-ticket",
+         cert_opts("cli") + " --resume" + sni, "ok", 2},
         {"modern peers keep modern settings", cert_opts("srv"), cert_opts("cli") + sni, "ok"},
     }));
     CAPTURE(row.name);
