@@ -108,7 +108,7 @@ Threads io_threads(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per message; idle costs no CPU",
+TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per message, idle costs no CPU",
           "[proxy][busy-poll]") {
     constexpr int kRequests = 400;
     TempDir dir;
@@ -137,7 +137,9 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         const long sleeps = exchanged.sleeps - before.sleeps;
         CAPTURE(sleeps);
         if (poll == "0") {
-            CHECK(sleeps >= kRequests);  // without polling the thread sleeps between the hops
+            // Without polling the thread sleeps between the hops: about once per request, a few
+            // less on a loaded machine, where the next message is sometimes there already.
+            CHECK(sleeps >= kRequests * 3 / 4);
         } else {
             CHECK(sleeps < kRequests / 4);
         }
