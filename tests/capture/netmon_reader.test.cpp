@@ -91,7 +91,7 @@ TEST_CASE("[netmon] frames, lengths and times of a 2.0 Ethernet capture", "[netm
     CHECK(r.last_ts == kStart + 1'500'123);
 }
 
-TEST_CASE("[netmon] media type per frame from the 2.1+ trailer; other media are skipped", "[netmon]") {
+TEST_CASE("[netmon] media type per frame from the 2.1+ trailer, other media are skipped", "[netmon]") {
     const unsigned minor = GENERATE(1u, 2u, 3u);
     CAPTURE(minor);
     const auto img = image(minor, 1,

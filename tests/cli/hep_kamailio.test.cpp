@@ -85,7 +85,7 @@ bool sipcapture_installed() {
 
 }  // namespace
 
-TEST_CASE("[hep] Kamailio's sipcapture node stores every message with its addresses and times", "[hep][kamailio]") {
+TEST_CASE("[hep] Kamailio's sipcapture node stores every message with its addresses and times", "[hep][kamailio][slow]") {
     test::require_available("kamailio", sipcapture_installed(),
                             "kamailio with sipcapture.so: apt-get install -y kamailio (tools/bootstrap.sh does)");
     const auto file = GENERATE(as<std::string>{}, "sip-udp-call.pcap", "sip-ipv6.pcapng", "sip-tcp-segmented.pcap");

@@ -116,7 +116,7 @@ TEST_CASE("[ladder-format] the incident's diagram tells the story", "[ladder-for
     CHECK(has_note("ERROR closed-after-request:"));  // comes after the close, still in the block
 }
 
-TEST_CASE("[ladder-format] text is the terminal ladder; --ladder-out keeps stdout for events", "[ladder-format]") {
+TEST_CASE("[ladder-format] text is the terminal ladder, --ladder-out keeps stdout for events", "[ladder-format]") {
     const auto plain = siptap("--ladder --no-color " + kIncident.args);
     CHECK(plain.find("TCP connect") != std::string::npos);
     CHECK(siptap("--ladder-format text " + kIncident.args) == plain);  // not a terminal: no colour either

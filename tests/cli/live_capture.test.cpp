@@ -128,7 +128,7 @@ LiveRun start_live(const std::string& name, const std::string& options, const st
 
 }  // namespace
 
-TEST_CASE("[live] sniffing lo shows a SIP exchange; Ctrl-C ends with the diagrams", "[live]") {
+TEST_CASE("[live] sniffing lo shows a SIP exchange, Ctrl-C ends with the diagrams", "[live][slow]") {
     test::require_available("root", geteuid() == 0, "live capture needs root (CAP_NET_RAW)");
     std::uint16_t port = 0;
     const int listener = listen_loopback(port);

@@ -83,7 +83,7 @@ TEST_CASE("[read_keylog] decrypted SIP equals what the peers sent, byte for byte
     CHECK(test::payloads<SipMessage>(test::read_events({test::pcap(name + ".pcapng")})).empty());
 }
 
-TEST_CASE("[read_keylog] tshark with the same key log agrees on SIP methods and statuses", "[read_keylog]") {
+TEST_CASE("[read_keylog] tshark with the same key log agrees on SIP methods and statuses", "[read_keylog][slow]") {
     const std::string name = GENERATE(from_range(kCaptures));
     CAPTURE(name);
     const auto file = test::pcap(name + ".pcapng");
@@ -268,7 +268,7 @@ std::vector<std::string> replay(const TapeFactory& tape, const KeyLog& keys, std
 
 }  // namespace
 
-TEST_CASE("[read_keylog] per-byte and split feeding give the same decrypted events", "[read_keylog]") {
+TEST_CASE("[read_keylog] per-byte and split feeding give the same decrypted events", "[read_keylog][slow]") {
     const std::string name = GENERATE("tls-good", "tls13-wildcard-incident", "tls12-cbc-good", "tls12-chacha-good");
     CAPTURE(name);
     const KeyLog keys = load_keys(test::pcap(name + ".keys"));

@@ -95,7 +95,7 @@ TEST_CASE("[read_windows] tshark with the same RSA key agrees on the SIP", "[rea
     CHECK(ours == lines(r.out));
 }
 
-TEST_CASE("[read_windows] a .pfx with SIPTAP_KEY_PASSWORD; a wrong password names the file", "[read_windows]") {
+TEST_CASE("[read_windows] a .pfx with SIPTAP_KEY_PASSWORD, a wrong password names the file", "[read_windows]") {
     const std::string pfx = GENERATE(as<std::string>{}, "lync01.pfx", "lync01-legacy.pfx");
     CAPTURE(pfx);
     const auto args = "read '" + test::pcap("tls10-rsa-aes128-sha.pcapng") + "' --rsa-key '" + pki(pfx) + "' --json";
@@ -110,7 +110,7 @@ TEST_CASE("[read_windows] a .pfx with SIPTAP_KEY_PASSWORD; a wrong password name
     CHECK(bad.out.find("\"method\":\"OPTIONS\"") == std::string::npos);
 }
 
-TEST_CASE("[read_windows] ECDHE gives one notice; a key of another certificate is named", "[read_windows]") {
+TEST_CASE("[read_windows] ECDHE gives one notice, a key of another certificate is named", "[read_windows]") {
     const auto ecdhe = test::run_siptap({"read", test::pcap("tls11-ecdhe-aes256-sha.pcapng"), "--rsa-key",
                                          pki("lync01.key"), "--json"});
     const auto out = lines(ecdhe.out);
@@ -190,7 +190,7 @@ TEST_CASE("[read_windows] a truncated .cap: one line naming it, the next file is
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("[read_windows] without SIPTAP_KEY_PASSWORD, on a terminal siptap asks, without echo", "[read_windows]") {
+TEST_CASE("[read_windows] without SIPTAP_KEY_PASSWORD, on a terminal siptap asks, without echo", "[read_windows][slow]") {
     // script(1) gives siptap a pseudo-terminal as stdin; the password is typed into it.
     const std::string command = "'" + std::string(SIPTAP_BINARY) + "' read '" +
                                 test::pcap("tls10-rsa-aes128-sha.pcapng") + "' --rsa-key '" + pki("lync01.pfx") +

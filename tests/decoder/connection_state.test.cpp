@@ -60,7 +60,7 @@ TEST_CASE("[conn] unanswered requests keep the order they were sent in", "[conn]
     CHECK(c.server_messages == 5);
 }
 
-TEST_CASE("[conn] at most 256 requests wait, the first ones; answering frees room", "[conn]") {
+TEST_CASE("[conn] at most 256 requests wait, the first ones, answering frees room", "[conn]") {
     ConnectionState s;
     for (std::uint32_t n = 1; n <= 300; ++n) s.observe(Dir::ClientToServer, n, request("OPTIONS", n));
     auto c = s.make_close(CloseHow::CaptureEnd, 1000, kClient, kServer);

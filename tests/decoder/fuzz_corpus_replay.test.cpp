@@ -32,7 +32,7 @@ bool is_seed(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("[fuzz] every decoder harness replays its corpus without a crash", "[fuzz]") {
+TEST_CASE("[fuzz] every decoder harness replays its corpus without a crash", "[fuzz][slow]") {
     CHECK(fuzz_replay::replay("sip", fuzz_sip_input) > 10);
     CHECK(fuzz_replay::replay("tls", fuzz_tls_input) > 0);
     CHECK(fuzz_replay::replay("tls_decrypt", fuzz_tls_decrypt_input) > 0);

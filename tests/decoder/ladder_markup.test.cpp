@@ -85,7 +85,7 @@ TEST_CASE("[ladder-markup] a connection with awkward labels reads back intact", 
     }
 }
 
-TEST_CASE("[ladder-markup] every connection is its own balanced block; late findings join it", "[ladder-markup]") {
+TEST_CASE("[ladder-markup] every connection is its own balanced block, late findings join it", "[ladder-markup]") {
     auto first = awkward_events();
     auto second = awkward_events();
     for (auto& e : second) {

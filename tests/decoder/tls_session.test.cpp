@@ -79,7 +79,7 @@ const Decoded& tls12_dialog() {
     return decoded;
 }
 
-TEST_CASE("[tls] TLS 1.2 mutual TLS: every message in order, fed every way", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 mutual TLS: every message in order, fed every way", "[tls][slow]") {
     const Decoded& d = tls12_dialog();
     CHECK(d.notices().empty());
     CHECK(d.kinds(C) == std::vector<std::string>{
@@ -97,7 +97,7 @@ TEST_CASE("[tls] TLS 1.2 mutual TLS: every message in order, fed every way", "[t
     CHECK(d.server_records == 1);
 }
 
-TEST_CASE("[tls] TLS 1.2 hellos and certificate request", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 hellos and certificate request", "[tls][slow]") {
     const Decoded& d = tls12_dialog();
     const auto hello = first<TlsMessage>(d, C, "client_hello");
     CHECK(hello.version == "TLS 1.2");
@@ -120,7 +120,7 @@ TEST_CASE("[tls] TLS 1.2 hellos and certificate request", "[tls]") {
           std::vector<std::string>{"ecdsa_secp256r1_sha256"});
 }
 
-TEST_CASE("[tls] TLS 1.2 certificates of both sides", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 certificates of both sides", "[tls][slow]") {
     const Decoded& d = tls12_dialog();
     CHECK(first<TlsMessage>(d, S, "certificate").certificate_count == 2);
     CHECK(first<TlsMessage>(d, C, "certificate").certificate_count == 2);
@@ -143,7 +143,7 @@ TEST_CASE("[tls] TLS 1.2 certificates of both sides", "[tls]") {
     CHECK(server_certs[0].sha256 == sha256_fingerprint(pki().lync.cert.get()));
 }
 
-TEST_CASE("[tls] TLS 1.2 encrypted Finished, application data and close_notify", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 encrypted Finished, application data and close_notify", "[tls][slow]") {
     const Decoded& d = tls12_dialog();
     for (Dir dir : {C, S}) {
         const auto finished = first<TlsMessage>(d, dir, "encrypted_handshake");
@@ -172,7 +172,7 @@ TEST_CASE("[tls] TLS 1.2 handshake_complete needs both Finished", "[tls]") {
     CHECK(decode(t.chunks, FeedMode::AtOnce).complete);
 }
 
-TEST_CASE("[tls] TLS 1.2 renegotiation: the second ChangeCipherSpec is encrypted, not malformed", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 renegotiation: the second ChangeCipherSpec is encrypted, not malformed", "[tls][slow]") {
     // OpenSSL's server renegotiates after the request (HelloRequest); the new handshake and
     // both sides' second ChangeCipherSpec travel under the first handshake's keys.
     HandshakeOptions o;
@@ -199,7 +199,7 @@ TEST_CASE("[tls] TLS 1.2 renegotiation: the second ChangeCipherSpec is encrypted
     CHECK(d.all<TlsMessage>(Dir::ServerToClient).back().type == "application_data");
 }
 
-TEST_CASE("[tls] TLS 1.2 server rejects the client certificate with a plaintext alert", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 server rejects the client certificate with a plaintext alert", "[tls][slow]") {
     HandshakeOptions o;
     o.server_rejects = true;
     const Transcript t = run_handshake(o);
@@ -214,7 +214,7 @@ TEST_CASE("[tls] TLS 1.2 server rejects the client certificate with a plaintext 
     CHECK_FALSE(d.complete);
 }
 
-TEST_CASE("[tls] TLS 1.2 client without a certificate", "[tls]") {
+TEST_CASE("[tls] TLS 1.2 client without a certificate", "[tls][slow]") {
     HandshakeOptions o;
     o.client_cert = false;
     const Transcript t = run_handshake(o);

@@ -64,7 +64,7 @@ std::vector<Payload> decode(const ByteVec& client, const ByteVec& server, bool p
 
 }  // namespace
 
-TEST_CASE("[tls_sslv2] an SSLv2-compatible ClientHello is a client_hello; the server answers in TLS 1.0",
+TEST_CASE("[tls_sslv2] an SSLv2-compatible ClientHello is a client_hello, the server answers in TLS 1.0",
           "[tls][sslv2]") {
     const ByteVec hello = sslv2_hello();
     CHECK(looks_like_tls(std::span(hello).first(3)));

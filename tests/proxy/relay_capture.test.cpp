@@ -161,7 +161,7 @@ const json* close_of(const std::vector<json>& events, const std::string& dst_por
 }  // namespace
 
 TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with no key file, without warnings",
-          "[proxy][capture]") {
+          "[proxy][capture][slow]") {
     test::require_available("sngrep", test::on_path("sngrep"), "apt-get install -y sngrep (tools/bootstrap.sh does)");
     const bool tls12 = GENERATE(false, true);
     CAPTURE(tls12);
@@ -224,7 +224,7 @@ TEST_CASE("[proxy] --capture: tshark shows both legs' SIP and certificates with 
     CHECK(on_decrypted.find("Dialog count: 1") != std::string::npos);  // one Call-ID, three sessions
 }
 
-TEST_CASE("[proxy] siptap read of the --capture file prints what the live relay printed", "[proxy][capture]") {
+TEST_CASE("[proxy] siptap read of the --capture file prints what the live relay printed", "[proxy][capture][slow]") {
     const bool tls12 = GENERATE(false, true);
     CAPTURE(tls12);
     CapturedRelay r(tls12);

@@ -129,7 +129,7 @@ std::map<std::string, json> upstream_log(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fault reported", "[proxy][faults]") {
+TEST_CASE("[proxy] 1,000 connections with faults: no crash, no fd leak, every fault reported", "[proxy][faults][slow]") {
     TempDir dir, refusing_dir;
     make_pki(dir);
     const auto upstream_port = free_port();

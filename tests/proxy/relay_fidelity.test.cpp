@@ -31,7 +31,7 @@ struct Row {
 
 }  // namespace
 
-TEST_CASE("[proxy] fidelity: Schannel-like pairs see through siptap what they see directly", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: Schannel-like pairs see through siptap what they see directly", "[proxy][fidelity][slow]") {
     const std::string legacy = " --ciphers AES128-SHA:@SECLEVEL=0";
     const std::string level0 = " --ciphers DEFAULT:@SECLEVEL=0";
     const std::string sni = " --sni lync01.contoso.com";
@@ -76,7 +76,7 @@ TEST_CASE("[proxy] fidelity: Schannel-like pairs see through siptap what they se
     CHECK(nlohmann::json(notices(relayed.events, "relay-mirror")).dump() == "[]");
 }
 
-TEST_CASE("[proxy] fidelity: without --trust, a forgery by the throwaway CA is named in a notice", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: without --trust, a forgery by the throwaway CA is named in a notice", "[proxy][fidelity][slow]") {
     // The Legacy Root is not a system root: the server's certificate goes to the throwaway CA,
     // and the client refuses the forgery itself, as it would refuse an untrusted original.
     const PairRun relayed = run_pair(cert_opts("srv") + " --max 1.2", cert_opts("cli") + " --max 1.2", 1, "");

@@ -54,7 +54,7 @@ std::vector<std::string> alerts_from(const std::vector<nlohmann::json>& events, 
 
 }  // namespace
 
-TEST_CASE("[proxy] forged certificates: a good UM certificate is answered with 200 OK", "[proxy]") {
+TEST_CASE("[proxy] forged certificates: a good UM certificate is answered with 200 OK", "[proxy][slow]") {
     ForgeSetup s;
     const auto got = run_sip_client(s.dir, s.siptap->address(), "um", s.request);
     CHECK(got["received"].get<std::string>().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
@@ -142,7 +142,7 @@ TEST_CASE("[proxy] forged certificates: an untrusted UM certificate is signed by
 }
 
 TEST_CASE("[proxy] forged certificates: a client handshake waiting for the upstream's verdict holds up no other",
-          "[proxy]") {
+          "[proxy][slow]") {
     TempDir dir;
     make_pki(dir);
     const std::string request = dir / "options.sip";

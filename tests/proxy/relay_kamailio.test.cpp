@@ -134,7 +134,7 @@ TEST_CASE("[proxy] Kamailio refuses siptap's expired certificate: the client's c
 // AES128-SHA at security level 0) with a Schannel-like client: through siptap --forge-ca the
 // client sees what it sees directly, and a modern client is refused the same way.
 TEST_CASE("[proxy] fidelity: Kamailio at method TLSv1 with legacy ciphers, through siptap as directly",
-          "[proxy][fidelity]") {
+          "[proxy][fidelity][slow]") {
     TempDir dir;
     const auto& pki = legacy_pki();
     Kamailio lync(dir, KamailioSetup{"um01.contoso.com", pki / "trust.pem", pki / "srv.pem", pki / "srv.key",

@@ -65,7 +65,7 @@ std::vector<std::string> alerts(const std::vector<nlohmann::json>& events, std::
 
 }  // namespace
 
-TEST_CASE("[proxy] fidelity: a CertificateRequest naming 300 CAs reaches the client whole", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: a CertificateRequest naming 300 CAs reaches the client whole", "[proxy][fidelity][slow]") {
     const std::string version = GENERATE(as<std::string>{}, "-tls1_2", "-tls1_3");
     CAPTURE(version);
     const auto& pki = legacy_pki();
@@ -110,7 +110,7 @@ TEST_CASE("[proxy] fidelity: a CertificateRequest naming 300 CAs reaches the cli
     CHECK(notices(events, "relay-error").empty());
 }
 
-TEST_CASE("[proxy] fidelity: the upstream's ClientHello carries the client's SNI, or none", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: the upstream's ClientHello carries the client's SNI, or none", "[proxy][fidelity][slow]") {
     const std::string sni = GENERATE(as<std::string>{}, "lync01.contoso.com", "");
     CAPTURE(sni);
     const std::string client = cert_opts("cli") + (sni.empty() ? "" : " --sni " + sni);
@@ -132,7 +132,7 @@ TEST_CASE("[proxy] fidelity: the upstream's ClientHello carries the client's SNI
     }
 }
 
-TEST_CASE("[proxy] fidelity: the client's fatal alert reaches the server as that alert", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: the client's fatal alert reaches the server as that alert", "[proxy][fidelity][slow]") {
     // The client trusts neither the server's root nor the forge CA: it refuses the server's
     // certificate (or its forgery) with unknown_ca, while the server waits for its certificate.
     const std::string max = GENERATE(as<std::string>{}, "1.2", "1.3");
@@ -157,7 +157,7 @@ TEST_CASE("[proxy] fidelity: the client's fatal alert reaches the server as that
     CHECK(notices(relayed.events, "relay-error").empty());
 }
 
-TEST_CASE("[proxy] fidelity: a TLS 1.2 client resuming by session ticket goes through siptap", "[proxy][fidelity]") {
+TEST_CASE("[proxy] fidelity: a TLS 1.2 client resuming by session ticket goes through siptap", "[proxy][fidelity][slow]") {
     // The relay resumes the upstream's session along with the client's (resumption_mirror.hpp):
     // the second connection is abbreviated on both legs, as it is directly. What must not come
     // back is the failure of issue 13 ("session id context uninitialized").

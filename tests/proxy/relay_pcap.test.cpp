@@ -48,7 +48,7 @@ std::vector<std::string> sip_lines(const std::string& tshark_output) {
 
 }  // namespace
 
-TEST_CASE("[proxy] --write-pcap: the decrypted SIP of both legs as plain TCP that tshark reads cleanly", "[proxy]") {
+TEST_CASE("[proxy] --write-pcap: the decrypted SIP of both legs as plain TCP that tshark reads cleanly", "[proxy][slow]") {
     PcapSetup s;
     const std::string pcap = s.dir / "relay.pcapng";
     SiptapProxy siptap(s.dir, s.lync->address(), s.forge_args() + " --write-pcap " + pcap);
@@ -77,7 +77,7 @@ TEST_CASE("[proxy] --write-pcap: the decrypted SIP of both legs as plain TCP tha
     CHECK(expert.find("hecksum") == std::string::npos);
 }
 
-TEST_CASE("[proxy] --keylog (mode 0600) lets tshark decrypt a capture of both relayed connections", "[proxy]") {
+TEST_CASE("[proxy] --keylog (mode 0600) lets tshark decrypt a capture of both relayed connections", "[proxy][slow]") {
     PcapSetup s;
     const std::string keylog = s.dir / "keys.txt", capture = s.dir / "lo.pcapng";
     SiptapProxy siptap(s.dir, s.lync->address(), s.forge_args() + " --keylog " + keylog);

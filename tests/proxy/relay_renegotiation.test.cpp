@@ -48,7 +48,7 @@ std::size_t count_tls(const std::vector<nlohmann::json>& events, std::uint64_t c
 }  // namespace
 
 TEST_CASE("[proxy] renegotiation: siptap refuses it with no_renegotiation on the leg that asks",
-          "[proxy][renegotiation]") {
+          "[proxy][renegotiation][slow]") {
     const bool by_server = GENERATE(true, false);
     CAPTURE(by_server);
     const auto& pki = legacy_pki();

@@ -119,7 +119,7 @@ struct Row {
 }  // namespace
 
 TEST_CASE("[proxy] resumption: a client resuming through siptap resumes the upstream's session too",
-          "[proxy][resumption]") {
+          "[proxy][resumption][slow]") {
     const auto row = GENERATE(values<Row>({
         {"ticket", "", ""},
         {"session id: the server issues no tickets (Schannel)", "-no_ticket", ""},
@@ -145,7 +145,7 @@ TEST_CASE("[proxy] resumption: a client resuming through siptap resumes the upst
 }
 
 TEST_CASE("[proxy] resumption: an upstream that declines gives both legs a full handshake, not an error",
-          "[proxy][resumption]") {
+          "[proxy][resumption][slow]") {
     const std::string server_opts = GENERATE(as<std::string>{}, "", "-no_ticket");
     CAPTURE(server_opts);
     const Run direct = two_connections(server_opts, "", std::nullopt, true);
@@ -163,7 +163,7 @@ TEST_CASE("[proxy] resumption: an upstream that declines gives both legs a full 
 }
 
 TEST_CASE("[proxy] resumption: an upstream that keeps no sessions leaves the client none to resume",
-          "[proxy][resumption]") {
+          "[proxy][resumption][slow]") {
     // s_server -no_cache -no_ticket answers with an empty session id and no ticket: directly
     // the client has nothing to resume, and through siptap it is given nothing either.
     const Run direct = two_connections("-no_cache -no_ticket", "", std::nullopt);

@@ -76,7 +76,7 @@ std::string sha256_of(const std::string& data, const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("[proxy] connects only to --upstream, whatever the SIP names", "[proxy][security]") {
+TEST_CASE("[proxy] connects only to --upstream, whatever the SIP names", "[proxy][security][slow]") {
     SecurityRig rig;
     Listener decoy("127.0.0.7");
     const std::string elsewhere = "127.0.0.7:" + std::to_string(decoy.port());
@@ -107,7 +107,7 @@ TEST_CASE("[proxy] listens only on the --listen address", "[proxy][security]") {
     CHECK_FALSE(tcp_connects("127.0.0.1", port));
 }
 
-TEST_CASE("[proxy] --listen port 0 takes a free port and names it; --upstream needs a real port", "[proxy][security]") {
+TEST_CASE("[proxy] --listen port 0 takes a free port and names it, --upstream needs a real port", "[proxy][security]") {
     TempDir dir;
     SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(free_port()), "--plain");  // --listen 127.0.0.1:0
     CHECK(siptap.port() != 0);
@@ -188,7 +188,7 @@ TEST_CASE("[proxy] --user drops root after binding and the relay still works", "
     }
 }
 
-TEST_CASE("[proxy] SIP over the decoding limits gives a notice and is relayed unchanged", "[proxy][security]") {
+TEST_CASE("[proxy] SIP over the decoding limits gives a notice and is relayed unchanged", "[proxy][security][slow]") {
     SecurityRig rig;
     std::string headers;
     for (int i = 0; i < 100; ++i) headers += "X-Hop-" + std::to_string(i) + ": a\r\n";
