@@ -24,21 +24,15 @@
 // that direction says so once and is reported as without keys from there on.
 #include "decoder/tls_session.hpp"
 
-#include <array>
 #include <string>
 #include <utility>
 
-#include "decoder/tls_decrypt.hpp"
 #include "decoder/tls_decrypt_record.hpp"
-#include "decoder/tls_handshake.hpp"
 #include "decoder/tls_names.hpp"
-#include "decoder/tls_records.hpp"
+#include "decoder/tls_session_impl.hpp"
 #include "decoder/tls_sslv2.hpp"
-#include "decoder/x509_summary.hpp"
 
 namespace decoder {
-
-using namespace tls;
 
 bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept {
     if (first_bytes.size() < 3) return false;
@@ -48,95 +42,7 @@ bool looks_like_tls(std::span<const std::byte> first_bytes) noexcept {
            std::to_integer<unsigned>(first_bytes[2]) <= 4;
 }
 
-namespace {
-
-struct DirState {
-    FrameReader<Record> records{parse_record, record_missing};
-    FrameReader<HandshakeMessage> handshakes{parse_handshake, handshake_missing};
-    bool stopped = false;
-    bool opening_checked = false;       // client: SSLv2-compatible ClientHello or not, decided
-    std::vector<std::byte> sslv2;       // client: an SSLv2-compatible ClientHello arriving in pieces
-    bool sealed = false;                // its records are encrypted from here on
-    bool ccs = false;                   // sent ChangeCipherSpec
-    bool encrypted_handshake = false;   // sent a handshake record after it (the Finished)
-    std::uint64_t app_records = 0;
-};
-
-const char* dir_text(Dir dir) {
-    return dir == Dir::ClientToServer ? "client->server" : "server->client";
-}
-
-TlsMessage encrypted_message(const char* type, std::string version, std::size_t length) {
-    TlsMessage m;
-    m.type = type;
-    m.version = std::move(version);
-    m.length = length;
-    m.encrypted = true;
-    return m;
-}
-
-}  // namespace
-
-struct TlsSession::Impl {
-    explicit Impl(const KeyLog* keys) {
-        if (keys) decrypt = std::make_unique<TlsDecryptor>(*keys);
-    }
-
-    std::array<DirState, 2> dirs;
-    std::unique_ptr<TlsDecryptor> decrypt;  // null without a key log
-    PlaintextHandler plaintext;
-    bool decrypt_noted = false;  // said why this session is not decrypted
-    std::uint16_t negotiated = 0;  // from the ServerHello; 0 until then
-    bool tls13 = false;
-    bool server_flight = false;  // TLS 1.3: the server sent a protected record
-    bool client_flight = false;  // TLS 1.3: then the client did
-    bool renegotiating = false;  // TLS <= 1.2: a HelloRequest or ClientHello after the handshake
-
-    // The decryptor, while the handshake it follows is the first one (see renegotiating).
-    TlsDecryptor* keys() const { return renegotiating ? nullptr : decrypt.get(); }
-    bool first_handshake_done() const {
-        return dirs[0].ccs && dirs[0].encrypted_handshake && dirs[1].ccs && dirs[1].encrypted_handshake;
-    }
-
-    DirState& at(Dir dir) { return dirs[dir == Dir::ClientToServer ? 0 : 1]; }
-
-    std::string version_text(std::uint16_t record_version) const {
-        return version_name(negotiated ? negotiated : record_version);
-    }
-
-    void decrypt_notice(const std::optional<std::string>& problem, std::vector<Payload>& out) {
-        if (!problem || decrypt_noted) return;
-        decrypt_noted = true;
-        out.emplace_back(Notice{"tls-decrypt", "TLS: " + *problem});
-    }
-
-    void fail(Dir dir, const std::string& problem, std::vector<Payload>& out) {
-        out.emplace_back(Notice{"tls-error", std::string("TLS ") + dir_text(dir) + ": " + problem +
-                                                 "; this direction is no longer decoded"});
-        at(dir).stopped = true;
-    }
-
-    void feed(Dir dir, Bytes data, std::vector<Payload>& out);
-    bool sslv2_opening(Bytes& data, std::vector<Payload>& out);
-    void on_record(Dir dir, const Record& record, std::vector<Payload>& out);
-    void on_alert(Dir dir, const Record& record, std::vector<Payload>& out);
-    void on_handshake_record(Dir dir, const Record& record, std::vector<Payload>& out);
-    void on_handshake_bytes(Dir dir, Bytes fragment, std::uint16_t version, std::vector<Payload>& out);
-    void named_alerts(Dir dir, Bytes fragment, std::vector<Payload>& out);
-    void on_protected(Dir dir, const Record& record, tls::RecordCipher& cipher, std::vector<Payload>& out);
-    void after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out);
-    void on_renegotiated_keys(Dir dir, const Record& record, Bytes plain, std::vector<Payload>& out);
-    void on_handshake(Dir dir, const HandshakeMessage& msg, std::uint16_t record_version,
-                      std::vector<Payload>& out);
-    void on_server_hello(Dir dir, Bytes body, std::vector<Payload>& out);
-    void on_certificate(Dir dir, Bytes body, std::uint16_t version, std::vector<Payload>& out);
-    template <class T>
-    bool accept(Dir dir, ParseResult<T>& r, std::vector<Payload>& out) {
-        if (r.status == ParseStatus::Complete) return true;
-        fail(dir, r.status == ParseStatus::Error ? r.error : "handshake message incomplete", out);
-        return false;
-    }
-};
+// DirState and TlsSession::Impl: tls_session_impl.hpp.
 
 void TlsSession::Impl::feed(Dir dir, Bytes data, std::vector<Payload>& out) {
     DirState& st = at(dir);
@@ -333,89 +239,6 @@ void TlsSession::Impl::after_decrypted_handshake(Dir dir, std::uint8_t type, std
     if (!decrypt || !tls13 || !decrypt->cipher(dir)) return;
     if (type == 20) decrypt_notice(decrypt->on_finished(dir), out);
     if (type == 24) decrypt_notice(decrypt->on_key_update(dir), out);
-}
-
-void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
-                                    std::uint16_t record_version, std::vector<Payload>& out) {
-    const char* name = handshake_type_name(msg.type);
-    if (!name) return fail(dir, "unknown handshake message type " + std::to_string(msg.type), out);
-    const std::uint16_t version = negotiated ? negotiated : record_version;
-    if (!tls13 && (msg.type == 0 || msg.type == 1) && first_handshake_done()) renegotiating = true;
-    TlsDecryptor* const first_keys = keys();
-    if (first_keys) first_keys->on_handshake(msg.type, msg.body);
-    switch (msg.type) {
-    case 1: {  // client_hello
-        auto r = decode_client_hello(msg.body);
-        if (!accept(dir, r, out)) return;
-        if (first_keys) first_keys->on_client_hello(msg.body);
-        out.emplace_back(std::move(r.value));
-        return;
-    }
-    case 2: return on_server_hello(dir, msg.body, out);
-    case 11: return on_certificate(dir, msg.body, version, out);
-    case 13: {  // certificate_request
-        auto r = decode_certificate_request(msg.body, version);
-        if (!accept(dir, r, out)) return;
-        r.value.version = version_name(version);
-        out.emplace_back(std::move(r.value));
-        return;
-    }
-    case 15: {  // certificate_verify
-        auto r = decode_certificate_verify(msg.body, version);
-        if (!accept(dir, r, out)) return;
-        r.value.version = version_name(version);
-        out.emplace_back(std::move(r.value));
-        return;
-    }
-    default: {
-        TlsMessage m;
-        m.type = name;
-        m.version = version_name(version);
-        out.emplace_back(std::move(m));
-        if (first_keys && !tls13 && msg.type == 16) decrypt_notice(first_keys->on_client_key_exchange(msg.body), out);
-        if (first_keys && !tls13 && msg.type == 4) first_keys->on_new_session_ticket(msg.body);
-        return after_decrypted_handshake(dir, msg.type, out);
-    }
-    }
-}
-
-void TlsSession::Impl::on_server_hello(Dir dir, Bytes body, std::vector<Payload>& out) {
-    TlsDecryptor* const first_keys = keys();
-    auto r = decode_server_hello(body);
-    if (!accept(dir, r, out)) return;
-    if (!r.value.hello_retry) {
-        negotiated = r.value.version;
-        tls13 = version_rank(negotiated) == 0x0304;
-        // TLS 1.3: everything after the ServerHello is protected, from both sides.
-        if (tls13) dirs[0].sealed = dirs[1].sealed = true;
-    }
-    out.emplace_back(std::move(r.value.message));
-    if (first_keys && !r.value.hello_retry) decrypt_notice(first_keys->on_server_hello(r.value), out);
-}
-
-void TlsSession::Impl::on_certificate(Dir dir, Bytes body, std::uint16_t version,
-                                      std::vector<Payload>& out) {
-    auto r = decode_certificate_list(body, version);
-    if (!accept(dir, r, out)) return;
-    TlsMessage m;
-    m.type = "certificate";
-    m.version = version_name(version);
-    m.certificate_count = static_cast<int>(r.value.size());
-    out.emplace_back(std::move(m));
-    const Side side = sender_side(dir);
-    TlsDecryptor* const first_keys = keys();
-    if (first_keys && side == Side::Server && !r.value.empty())
-        decrypt_notice(first_keys->on_server_certificate(r.value[0]), out);
-    for (std::size_t i = 0; i < r.value.size(); ++i) {
-        std::string error;
-        if (auto cert = summarize_certificate(r.value[i], side, static_cast<int>(i), &error)) {
-            out.emplace_back(std::move(*cert));
-            continue;
-        }
-        const char* whose = side == Side::Client ? "client" : "server";
-        out.emplace_back(Notice{"tls-error", std::string("TLS ") + dir_text(dir) + ": " + whose +
-                                                 " certificate " + std::to_string(i) + ": " + error});
-    }
 }
 
 TlsSession::TlsSession(const KeyLog* keys) : impl_(std::make_unique<Impl>(keys)) {}
