@@ -2,15 +2,12 @@
 // bus says (after each input's events, see EventBus::Batch).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
 #include "decoder/events.hpp"
 
 namespace decoder {
-
-nlohmann::json to_json(const Event& event);
 
 class JsonSink : public EventSink {
 public:

@@ -107,7 +107,7 @@ private:
 // One event's JSON object, written straight into the line. Its members come out in key order
 // (as nlohmann's std::map-backed object writes them) with no sort: each fill() below names
 // its payload's members in key order, and the seven members every event has (kEnvelope) are
-// merged in as the keys pass them. A test compares every event type against to_json().
+// merged in as the keys pass them. A test compares every event type against the tests' reference serialiser.
 class Object {
 public:
     Object(std::string& out, const Event& e) : out_(out), event_(e) { out_ += '{'; }

@@ -1,7 +1,7 @@
 // Writes one event as a JSON line without building a JSON tree: the hot path of
 // `read --json` (the tree cost about half of a run). Output is byte-identical to
-// to_json(event).dump() with invalid UTF-8 replaced (keys sorted, no spaces), which a test
-// checks on every sample capture, so to_json() stays the readable reference.
+// the tests' reference serialiser (tests/reference_json.cpp, an nlohmann::json tree dumped with
+// invalid UTF-8 replaced: keys sorted, no spaces), which they check on every sample capture.
 #pragma once
 
 #include <string>

@@ -17,6 +17,7 @@
 #include "capture_run_support.hpp"
 #include "decoder/connection.hpp"
 #include "decoder/json_sink.hpp"
+#include "reference_json.hpp"
 #include "decoder/tls_keylog.hpp"
 
 using namespace decoder;
@@ -262,7 +263,7 @@ std::vector<std::string> replay(const TapeFactory& tape, const KeyLog& keys, std
         }
     }
     std::vector<std::string> lines;
-    for (const auto& e : events) lines.push_back(to_json(e).dump());
+    for (const auto& e : events) lines.push_back(test::reference_json(e).dump());
     return lines;
 }
 
