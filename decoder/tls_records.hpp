@@ -23,6 +23,21 @@ enum ContentType : std::uint8_t {
     heartbeat = 24,
 };
 
+// The handshake messages the decoder treats on their own (RFC 5246 7.4, RFC 8446 4); the
+// others are only named (tls_names.hpp).
+enum class HandshakeType : std::uint8_t {
+    hello_request = 0,
+    client_hello = 1,
+    server_hello = 2,
+    new_session_ticket = 4,
+    certificate = 11,
+    certificate_request = 13,
+    certificate_verify = 15,
+    client_key_exchange = 16,
+    finished = 20,
+    key_update = 24,
+};
+
 inline constexpr std::size_t record_header_size = 5;
 inline constexpr std::size_t max_record_body = (1u << 14) + 2048;  // TLSCiphertext limit
 inline constexpr std::size_t handshake_header_size = 4;
@@ -37,6 +52,7 @@ struct Record {
 struct HandshakeMessage {
     std::uint8_t type = 0;
     Bytes body;
+    bool is(HandshakeType t) const noexcept { return type == static_cast<std::uint8_t>(t); }
 };
 
 // One record at the start of `in`. Rejects a non-TLS header as soon as its first bytes show

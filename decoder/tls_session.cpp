@@ -235,10 +235,10 @@ void TlsSession::Impl::on_renegotiated_keys(Dir dir, const Record& record, Bytes
 }
 
 // TLS 1.3: a side's Finished and KeyUpdate change the keys of its following records.
-void TlsSession::Impl::after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out) {
+void TlsSession::Impl::after_decrypted_handshake(Dir dir, const HandshakeMessage& msg, std::vector<Payload>& out) {
     if (!decrypt || !tls13 || !decrypt->cipher(dir)) return;
-    if (type == 20) decrypt_notice(decrypt->on_finished(dir), out);
-    if (type == 24) decrypt_notice(decrypt->on_key_update(dir), out);
+    if (msg.is(HandshakeType::finished)) decrypt_notice(decrypt->on_finished(dir), out);
+    if (msg.is(HandshakeType::key_update)) decrypt_notice(decrypt->on_key_update(dir), out);
 }
 
 TlsSession::TlsSession(const KeyLog* keys) : impl_(std::make_unique<Impl>(keys)) {}

@@ -14,27 +14,27 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
     const char* name = handshake_type_name(msg.type);
     if (!name) return fail(dir, "unknown handshake message type " + std::to_string(msg.type), out);
     const std::uint16_t version = negotiated ? negotiated : record_version;
-    if (!tls13 && (msg.type == 0 || msg.type == 1) && first_handshake_done()) renegotiating = true;
+    if (!tls13 && (msg.is(HandshakeType::hello_request) || msg.is(HandshakeType::client_hello)) && first_handshake_done()) renegotiating = true;
     TlsDecryptor* const first_keys = keys();
     if (first_keys) first_keys->on_handshake(msg.type, msg.body);
-    switch (msg.type) {
-    case 1: {  // client_hello
+    switch (static_cast<HandshakeType>(msg.type)) {
+    case HandshakeType::client_hello: {
         auto r = decode_client_hello(msg.body);
         if (!accept(dir, r, out)) return;
         if (first_keys) first_keys->on_client_hello(msg.body);
         out.emplace_back(std::move(r.value));
         return;
     }
-    case 2: return on_server_hello(dir, msg.body, out);
-    case 11: return on_certificate(dir, msg.body, version, out);
-    case 13: {  // certificate_request
+    case HandshakeType::server_hello: return on_server_hello(dir, msg.body, out);
+    case HandshakeType::certificate: return on_certificate(dir, msg.body, version, out);
+    case HandshakeType::certificate_request: {
         auto r = decode_certificate_request(msg.body, version);
         if (!accept(dir, r, out)) return;
         r.value.version = version_name(version);
         out.emplace_back(std::move(r.value));
         return;
     }
-    case 15: {  // certificate_verify
+    case HandshakeType::certificate_verify: {
         auto r = decode_certificate_verify(msg.body, version);
         if (!accept(dir, r, out)) return;
         r.value.version = version_name(version);
@@ -46,9 +46,9 @@ void TlsSession::Impl::on_handshake(Dir dir, const HandshakeMessage& msg,
         m.type = name;
         m.version = version_name(version);
         out.emplace_back(std::move(m));
-        if (first_keys && !tls13 && msg.type == 16) decrypt_notice(first_keys->on_client_key_exchange(msg.body), out);
-        if (first_keys && !tls13 && msg.type == 4) first_keys->on_new_session_ticket(msg.body);
-        return after_decrypted_handshake(dir, msg.type, out);
+        if (first_keys && !tls13 && msg.is(HandshakeType::client_key_exchange)) decrypt_notice(first_keys->on_client_key_exchange(msg.body), out);
+        if (first_keys && !tls13 && msg.is(HandshakeType::new_session_ticket)) first_keys->on_new_session_ticket(msg.body);
+        return after_decrypted_handshake(dir, msg, out);
     }
     }
 }

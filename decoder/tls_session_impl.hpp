@@ -96,7 +96,7 @@ struct TlsSession::Impl {
     void on_handshake_bytes(Dir dir, Bytes fragment, std::uint16_t version, std::vector<Payload>& out);
     void named_alerts(Dir dir, Bytes fragment, std::vector<Payload>& out);
     void on_protected(Dir dir, const Record& record, tls::RecordCipher& cipher, std::vector<Payload>& out);
-    void after_decrypted_handshake(Dir dir, std::uint8_t type, std::vector<Payload>& out);
+    void after_decrypted_handshake(Dir dir, const HandshakeMessage& msg, std::vector<Payload>& out);
     void on_renegotiated_keys(Dir dir, const Record& record, Bytes plain, std::vector<Payload>& out);
     void on_handshake(Dir dir, const HandshakeMessage& msg, std::uint16_t record_version,
                       std::vector<Payload>& out);
