@@ -20,7 +20,7 @@
 
 #include "proxy/busy_poll.hpp"
 #include "proxy/cert_forge.hpp"
-#include "proxy/key_log.hpp"
+#include "proxy/key_log_writer.hpp"
 #include "proxy/pcapng_writer.hpp"
 #include "proxy/resumption_cache.hpp"
 #include "proxy/privilege_drop.hpp"
@@ -78,7 +78,7 @@ struct RelayServer::Impl {
     // io_context and still use these.
     const RelayConfig& config;
     EventGate gate;
-    std::unique_ptr<KeyLog> keylog;
+    std::unique_ptr<KeyLogWriter> keylog;
     std::unique_ptr<CertForge> forge;
     std::unique_ptr<PcapngWriter> pcap, capture;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
@@ -114,7 +114,7 @@ struct RelayServer::Impl {
 void RelayServer::Impl::setup() {
     std::optional<RunAs> run_as;  // looked up first: an unknown name fails before anything is opened
     if (!config.run_as_user.empty()) run_as = find_user(config.run_as_user);
-    if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLog>(config.keylog_file);
+    if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLogWriter>(config.keylog_file);
     if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>("--write-pcap", config.pcap_file);
     if (!config.capture_file.empty()) capture = open_capture(config);
     if (!config.plain) {

@@ -17,7 +17,7 @@
 
 namespace proxy {
 
-class KeyLog;
+class KeyLogWriter;
 
 struct RelayStats {
     std::uint64_t accepted = 0, refused_over_limit = 0;

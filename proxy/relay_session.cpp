@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "proxy/handshakes.hpp"
-#include "proxy/key_log.hpp"
+#include "proxy/key_log_writer.hpp"
 #include "proxy/pump.hpp"
 #include "proxy/resumption_mirror.hpp"
 #include "proxy/session_guard.hpp"

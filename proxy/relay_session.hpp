@@ -15,7 +15,7 @@
 namespace proxy {
 
 class CertForge;
-class KeyLog;
+class KeyLogWriter;
 class PcapngWriter;
 class ResumptionCache;
 class VerdictPool;
@@ -30,7 +30,7 @@ struct RelayShared {
     std::vector<boost::asio::ip::tcp::endpoint> upstream;  // resolved once at startup
     PcapngWriter* capture = nullptr;  // --capture
     VerdictPool* verdicts = nullptr;  // with forge: where the client's handshake may wait
-    KeyLog* keylog = nullptr;  // --keylog: a failed write is reported on the TLS legs
+    KeyLogWriter* keylog = nullptr;  // --keylog: a failed write is reported on the TLS legs
     ResumptionCache* resumption = nullptr;  // TLS: upstream sessions to resume (resumption_mirror.hpp)
 };
 

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "decoder/openssl_legacy.hpp"
-#include "proxy/key_log.hpp"
+#include "proxy/key_log_writer.hpp"
 #include "proxy/leg_recorder.hpp"
 #include "proxy/resumption_mirror.hpp"
 #include "proxy/tls_hooks.hpp"
@@ -21,7 +21,7 @@ int keylog_index() {
 }
 
 void on_keylog_line(const SSL* ssl, const char* line) {
-    if (auto* log = static_cast<KeyLog*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index())))
+    if (auto* log = static_cast<KeyLogWriter*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index())))
         log->write(line);
     if (const TlsLegHooks* hooks = hooks_of(ssl); hooks && hooks->recorder) hooks->recorder->secret(line);
 }
@@ -51,7 +51,7 @@ void widest_limits(SSL_CTX* ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
 }
 
-void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
+void common_setup(SSL_CTX* ctx, KeyLogWriter* keylog) {
     widest_limits(ctx);
     // Renegotiation is refused on both legs, as a peer that does not renegotiate refuses it: a
     // no_renegotiation warning alert; the asking peer decides what follows (an OpenSSL server
@@ -66,7 +66,7 @@ void common_setup(SSL_CTX* ctx, KeyLog* keylog) {
 
 }  // namespace
 
-std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, KeyLog* keylog) {
+std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, KeyLogWriter* keylog) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
     SSL_CTX* native = ctx->native_handle();
     common_setup(native, keylog);
@@ -85,7 +85,7 @@ std::unique_ptr<ssl::context> make_client_facing_context(const Identity* id, Key
     return ctx;
 }
 
-std::unique_ptr<ssl::context> make_upstream_context(const Identity* id, KeyLog* keylog) {
+std::unique_ptr<ssl::context> make_upstream_context(const Identity* id, KeyLogWriter* keylog) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     SSL_CTX* native = ctx->native_handle();
     common_setup(native, keylog);

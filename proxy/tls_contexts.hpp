@@ -13,12 +13,12 @@
 
 namespace proxy {
 
-class KeyLog;
+class KeyLogWriter;
 
 // Throws std::runtime_error when the identity cannot be used.
 std::unique_ptr<boost::asio::ssl::context> make_client_facing_context(const Identity* id,
-                                                                      KeyLog* keylog);
+                                                                      KeyLogWriter* keylog);
 std::unique_ptr<boost::asio::ssl::context> make_upstream_context(const Identity* id,
-                                                                 KeyLog* keylog);
+                                                                 KeyLogWriter* keylog);
 
 }  // namespace proxy

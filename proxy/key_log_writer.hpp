@@ -9,10 +9,10 @@
 
 namespace proxy {
 
-class KeyLog {
+class KeyLogWriter {
 public:
     // Throws std::runtime_error naming the file when it cannot be created.
-    explicit KeyLog(const std::string& path) : file_("--keylog", path, EvidenceFile::Mode::Append) {}
+    explicit KeyLogWriter(const std::string& path) : file_("--keylog", path, EvidenceFile::Mode::Append) {}
 
     void write(const char* line) noexcept;
     const EvidenceFile& file() const { return file_; }
