@@ -59,7 +59,7 @@ int run_proxy(ProxyOptions& o) {
             line << "; forged certificates chain to the forge CA when the original chains to "
                  << proxy::trust_roots_description(c.trust_file);
         if (const std::string url = server.crl_url(); !url.empty())
-            line << "; forged certificates name the CRL at " << url;
+            line << "; forgeries of certificates that name a CRL distribution point name " << url;
         line << '\n';
         std::cerr << line.str() << std::flush;
     });
