@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "proxy/cert_forge.hpp"
+#include "proxy/mirroring_explain.hpp"
 #include "proxy/relay_server.hpp"
 
 namespace cli {
@@ -15,7 +16,7 @@ namespace cli {
 namespace {
 
 struct ProxyOptions {
-    std::string listen, upstream;
+    std::string listen, upstream, crl_listen;
     proxy::RelayConfig config;
     double handshake_timeout_s = 10, idle_timeout_s = 600, drain_timeout_s = 5;
     unsigned busy_poll_us = 500;
@@ -35,6 +36,12 @@ int run_proxy(ProxyOptions& o) {
         std::cerr << "siptap proxy: " << e.what() << '\n';
         return kExitUsage;
     }
+    try {
+        if (!o.crl_listen.empty()) c.crl_listen = proxy::parse_host_port(o.crl_listen, proxy::PortZero::AnyFreePort);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "siptap proxy: --crl-listen " << e.what() << '\n';
+        return kExitUsage;
+    }
     c.handshake_timeout = millis(o.handshake_timeout_s);
     c.idle_timeout = millis(o.idle_timeout_s);
     c.drain_timeout = millis(o.drain_timeout_s);
@@ -51,6 +58,8 @@ int run_proxy(ProxyOptions& o) {
         if (!c.plain && !c.forge_ca.empty())
             line << "; forged certificates chain to the forge CA when the original chains to "
                  << proxy::trust_roots_description(c.trust_file);
+        if (const std::string url = server.crl_url(); !url.empty())
+            line << "; forgeries of certificates that name a CRL distribution point name " << url;
         line << '\n';
         std::cerr << line.str() << std::flush;
     });
@@ -90,6 +99,19 @@ Runner add_proxy_command(CLI::App& app) {
     cmd->add_option("--trust", c.trust_file,
                     "PEM roots an original certificate must chain to for its forgery to be signed by --forge-ca "
                     "(others get an untrusted throwaway CA); default: the system store");
+    cmd->add_option("--crl-listen", o->crl_listen,
+                    "ADDR:PORT to serve, over plain HTTP, an empty CRL signed by the forging CA; forgeries of "
+                    "certificates that name a CRL distribution point name this server's URL instead (needs "
+                    "--forge-ca; port 0: any free port; the start-up line names the URL)");
+    // Runs while parsing, like --help: it needs no other option and starts no relay.
+    cmd->add_flag_callback(
+           "--explain-mirroring",
+           [] {
+               std::cout << proxy::explain_mirroring() << std::flush;
+               throw CLI::Success();
+           },
+           "Print what the relay copies from each peer onto the other leg and what it cannot, then exit")
+        ->trigger_on_parse();
     cmd->add_option("--keylog", c.keylog_file, "Write an NSS key log of both legs (mode 0600)");
     cmd->add_option("--write-pcap", c.pcap_file,
                     "Write the decrypted traffic of both legs as pcapng with synthetic TCP/IP headers (mode 0600)");

@@ -115,6 +115,11 @@ CertForge::CertForge(const IdentityFiles& ca, const std::string& trust_file)
 
 CertForge::~CertForge() { X509_STORE_free(trust_); }
 
+void CertForge::set_crl_urls(std::string forge_ca_url, std::string throwaway_ca_url) {
+    crl_url_ = std::move(forge_ca_url);
+    untrusted_crl_url_ = std::move(throwaway_ca_url);
+}
+
 std::size_t CertForge::cached() const {
     std::lock_guard lock(mutex_);
     return cache_.size();
@@ -150,10 +155,14 @@ std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& 
               X509_set_issuer_name(x, X509_get_subject_name(signer.cert.get())) &&
               X509_set1_notBefore(x, X509_get0_notBefore(original)) &&
               X509_set1_notAfter(x, X509_get0_notAfter(original)) && X509_set_pubkey(x, id->key.get());
-    for (int nid : {NID_basic_constraints, NID_key_usage, NID_ext_key_usage, NID_subject_alt_name}) {
+    for (int nid : kCopiedExtensions) {
         const int at = X509_get_ext_by_NID(original, nid, -1);
         if (ok && at >= 0) ok = X509_add_ext(x, X509_get_ext(original, at), -1) == 1;
     }
+    // A peer that checks revocation fetches the CRL its issuer signed: ours, for our issuer.
+    const std::string& crl_url = &signer == &ca_ ? crl_url_ : untrusted_crl_url_;
+    if (ok && !crl_url.empty() && X509_get_ext_by_NID(original, NID_crl_distribution_points, -1) >= 0)
+        ok = add_ext(x, nullptr, NID_crl_distribution_points, ("URI:" + crl_url).c_str());
     ok = ok && add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
          add_ext(x, signer.cert.get(), NID_authority_key_identifier, "keyid") &&
          X509_sign(x, signer.key.get(), digest_like(original, signer.key.get())) > 0;

@@ -5,19 +5,26 @@
 // stays SHA-1). It is signed by the --forge-ca when the original chains to a trusted root
 // (--trust, default the system store plus the forge CA itself), else by a throwaway CA
 // generated at startup that nobody trusts, so the far peer refuses the forgery as it would the
-// original. Not copied: CRL distribution points and AIA (they would point at URLs that the
-// forging CA does not serve), and extensions other than the ones above.
+// original. Not copied: AIA and CRL distribution points (they would point at URLs whose CRLs
+// and issuers the forging CA did not sign), and extensions other than the ones above. With
+// --crl-listen, a forgery of an original that names a CRL distribution point names siptap's
+// CRL of the CA that signed the forgery instead (one without names none, as the original).
 // Cached per original (SHA-256 of its DER). Thread-safe.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <openssl/obj_mac.h>
 #include <string>
 
 #include "proxy/tls_identity.hpp"
 
 namespace proxy {
+
+// The extensions copied from the original as they are (--explain-mirroring lists these).
+inline constexpr int kCopiedExtensions[] = {NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
+                                            NID_subject_alt_name};
 
 // Which roots decide whether an original is trusted, for the start-up line: the --trust file,
 // or (empty) the system roots where OpenSSL finds them, and the forge CA.
@@ -37,6 +44,12 @@ public:
     std::shared_ptr<const Identity> forge(X509* original, STACK_OF(X509)* chain, std::string* error,
                                           std::string* untrusted = nullptr) noexcept;
 
+    // --crl-listen: the URLs of the CRLs of the forge CA and of the throwaway CA, written into
+    // forgeries of originals that name a CRL distribution point. Before the first forge().
+    void set_crl_urls(std::string forge_ca_url, std::string throwaway_ca_url);
+    const Identity& forge_ca() const { return ca_; }
+    const Identity& untrusted_ca() const { return untrusted_ca_; }
+
     std::size_t cached() const;
     // Which roots decide whether an original is trusted (for the start-up line).
     const std::string& trust_description() const { return trust_description_; }
@@ -53,6 +66,7 @@ private:
     Identity ca_, untrusted_ca_;
     X509_STORE* trust_ = nullptr;
     std::string trust_description_;
+    std::string crl_url_, untrusted_crl_url_;  // empty: no CRL distribution point
     mutable std::mutex mutex_;
     std::map<std::string, Forged> cache_;
 };

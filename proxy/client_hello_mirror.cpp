@@ -149,6 +149,45 @@ void offer_list(SSL* up, const std::vector<std::string>& names, int (*set)(SSL*,
 int set_sigalgs(SSL* ssl, const char* list) { return static_cast<int>(SSL_set1_sigalgs_list(ssl, list)); }
 int set_groups(SSL* ssl, const char* list) { return static_cast<int>(SSL_set1_groups_list(ssl, list)); }
 
+void offer_sni(SSL* up, const MirroredHello& h, std::vector<std::string>&) {
+    // OpenSSL's macro casts the name to void*; a null name clears it.
+    SSL_ctrl(up, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             h.sni.empty() ? nullptr : const_cast<char*>(h.sni.c_str()));
+}
+
+void offer_versions(SSL* up, const MirroredHello& h, std::vector<std::string>& notes) {
+    if (SSL_set_min_proto_version(up, h.min_version) != 1 || SSL_set_max_proto_version(up, h.max_version) != 1)
+        notes.push_back("the client's versions " + hex(static_cast<std::uint16_t>(h.min_version)) + "-" +
+                        hex(static_cast<std::uint16_t>(h.max_version)));
+}
+
+void offer_sigalgs(SSL* up, const MirroredHello& h, std::vector<std::string>& notes) {
+    offer_list(up, h.sigalgs, set_sigalgs, "signature algorithm", notes);
+}
+
+void offer_groups(SSL* up, const MirroredHello& h, std::vector<std::string>& notes) {
+    offer_list(up, h.groups, set_groups, "group", notes);
+}
+
+void offer_alpn(SSL* up, const MirroredHello& h, std::vector<std::string>&) {
+    if (!h.alpn.empty()) SSL_set_alpn_protos(up, h.alpn.data(), static_cast<unsigned>(h.alpn.size()));
+}
+
+void offer_fallback(SSL* up, const MirroredHello& h, std::vector<std::string>&) {
+    if (h.fallback_scsv) SSL_set_mode(up, SSL_MODE_SEND_FALLBACK_SCSV);
+}
+
+// In the order they are applied: the versions before the cipher lists, which depend on them.
+constexpr MirroredField kMirroredFields[] = {
+    {"SNI", "the client's server name, or none when it sent none", offer_sni},
+    {"versions", "the client's lowest and highest TLS version (OpenSSL offers the range between)", offer_versions},
+    {"cipher suites", "the client's suites in its order, TLS 1.3 ones too", offer_ciphers},
+    {"signature algorithms", "the client's list in its order", offer_sigalgs},
+    {"groups", "the client's supported groups in its order", offer_groups},
+    {"ALPN", "the client's protocol list", offer_alpn},
+    {"TLS_FALLBACK_SCSV", "sent when the client sent it (a client retrying with a lower version)", offer_fallback},
+};
+
 }  // namespace
 
 MirroredHello read_client_hello(SSL* ssl) noexcept {
@@ -163,19 +202,11 @@ MirroredHello read_client_hello(SSL* ssl) noexcept {
     return h;
 }
 
+std::span<const MirroredField> mirrored_hello_fields() { return kMirroredFields; }
+
 std::vector<std::string> offer_like(SSL* up, const MirroredHello& h) {
     std::vector<std::string> notes = h.not_mirrored;
-    // OpenSSL's macro casts the name to void*; a null name clears it.
-    SSL_ctrl(up, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             h.sni.empty() ? nullptr : const_cast<char*>(h.sni.c_str()));
-    if (SSL_set_min_proto_version(up, h.min_version) != 1 || SSL_set_max_proto_version(up, h.max_version) != 1)
-        notes.push_back("the client's versions " + hex(static_cast<std::uint16_t>(h.min_version)) + "-" +
-                        hex(static_cast<std::uint16_t>(h.max_version)));
-    offer_ciphers(up, h, notes);
-    offer_list(up, h.sigalgs, set_sigalgs, "signature algorithm", notes);
-    offer_list(up, h.groups, set_groups, "group", notes);
-    if (!h.alpn.empty()) SSL_set_alpn_protos(up, h.alpn.data(), static_cast<unsigned>(h.alpn.size()));
-    if (h.fallback_scsv) SSL_set_mode(up, SSL_MODE_SEND_FALLBACK_SCSV);
+    for (const MirroredField& field : kMirroredFields) field.offer(up, h, notes);
     ERR_clear_error();
     return notes;
 }

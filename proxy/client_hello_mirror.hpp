@@ -9,6 +9,7 @@
 #pragma once
 
 #include <openssl/ssl.h>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ struct MirroredHello {
 
 // Inside the ClientHello callback of the client-facing leg (never throws).
 MirroredHello read_client_hello(SSL* client) noexcept;
+
+// One field of the client's ClientHello that the upstream leg is offered as the client sent it.
+// offer_like() applies every row of mirrored_hello_fields() and --explain-mirroring prints
+// every row: one table, so what the relay does and what it says it does cannot drift apart.
+struct MirroredField {
+    const char* name;  // e.g. "SNI"
+    const char* how;   // what the upstream is offered, as a phrase
+    void (*offer)(SSL* upstream, const MirroredHello& hello, std::vector<std::string>& notes);
+};
+std::span<const MirroredField> mirrored_hello_fields();
 
 // Before the upstream leg's handshake: offer what the client offered. Returns the notice
 // texts for what could not be offered (empty when everything was).

@@ -35,6 +35,7 @@ struct RelayConfig {
     IdentityFiles upstream_facing;  // presented to the upstream (Lync) as our client certificate
     IdentityFiles forge_ca;         // --forge-ca/--forge-ca-key: forge both legs' certificates
     std::string trust_file;         // --trust: roots a forged original must chain to (default: system)
+    HostPort crl_listen;            // --crl-listen: serve the forge CAs' CRLs here (host empty: off)
     std::string keylog_file;        // NSS key log of both legs, mode 0600
     std::string pcap_file;          // pcapng of the decrypted traffic
     std::string capture_file;       // pcapng of the wire bytes with both legs' TLS secrets

@@ -20,6 +20,8 @@
 
 #include "proxy/busy_poll.hpp"
 #include "proxy/cert_forge.hpp"
+#include "proxy/crl_server.hpp"
+#include "proxy/empty_crl.hpp"
 #include "proxy/key_log_writer.hpp"
 #include "proxy/pcapng_writer.hpp"
 #include "proxy/resumption_cache.hpp"
@@ -40,6 +42,9 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto kAcceptPause = std::chrono::milliseconds(50);
 constexpr auto kAcceptReportEvery = std::chrono::seconds(1);
 constexpr unsigned kVerdictThreads = 8;  // forged client handshakes waiting at once; more queue
+// --crl-listen: where each CA's CRL is served.
+constexpr const char* kForgeCaCrlPath = "/siptap-forge-ca.crl";
+constexpr const char* kThrowawayCaCrlPath = "/siptap-throwaway-ca.crl";
 
 std::unique_ptr<PcapngWriter> open_capture(const RelayConfig& config) {
     if (config.capture_file == config.pcap_file)  // both would write the same file at once
@@ -80,6 +85,7 @@ struct RelayServer::Impl {
     EventGate gate;
     std::unique_ptr<KeyLogWriter> keylog;
     std::unique_ptr<CertForge> forge;
+    std::unique_ptr<EmptyCrl> forge_crl, throwaway_crl;
     std::unique_ptr<PcapngWriter> pcap, capture;
     std::unique_ptr<asio::ssl::context> client_ctx, upstream_ctx;
     std::unique_ptr<ResumptionCache> resumption;
@@ -88,6 +94,8 @@ struct RelayServer::Impl {
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer, accept_pause;
     asio::signal_set signals;
+    std::unique_ptr<CrlServer> crl;  // --crl-listen; on the first thread
+    std::string crl_url;
     // Declared after io, so destroyed first: its waiting callbacks are woken while the
     // io_contexts they post to exist.
     std::unique_ptr<VerdictPool> verdicts;
@@ -101,6 +109,7 @@ struct RelayServer::Impl {
     std::function<void(std::uint16_t)> listening;
 
     void setup();
+    void setup_crl();
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> accept_failed(const boost::system::error_code& ec);
     void report_run_notice(std::string text);
@@ -131,6 +140,7 @@ void RelayServer::Impl::setup() {
         upstream_ctx = make_upstream_context(upstream_id ? &*upstream_id : nullptr, keylog.get());
         resumption = std::make_unique<ResumptionCache>(kResumptionCapacity, kResumptionLifetime);
     }
+    if (!config.crl_listen.host.empty()) setup_crl();
     shared = std::make_unique<RelayShared>(
         RelayShared{config, gate, client_ctx.get(), upstream_ctx.get(), forge.get(), pcap.get(), {}, capture.get(),
                     nullptr, keylog.get(), resumption.get()});
@@ -155,6 +165,21 @@ void RelayServer::Impl::setup() {
     if (run_as) drop_privileges(*run_as);
     acceptor.listen();
     listen_ep = {ep.address().to_string(), acceptor.local_endpoint().port()};
+}
+
+// Bound with the relay's port, before privileges are dropped (port 80 needs root).
+void RelayServer::Impl::setup_crl() {
+    if (!forge)
+        throw std::runtime_error("--crl-listen needs --forge-ca: only forged certificates name its CRL");
+    try {
+        forge_crl = std::make_unique<EmptyCrl>(forge->forge_ca());
+    } catch (const std::exception& e) {
+        throw std::runtime_error("--crl-listen: --forge-ca " + config.forge_ca.cert + ": " + e.what());
+    }
+    throwaway_crl = std::make_unique<EmptyCrl>(forge->untrusted_ca());
+    crl = std::make_unique<CrlServer>(first(), config.crl_listen);
+    crl_url = crl->serve(kForgeCaCrlPath, *forge_crl);
+    forge->set_crl_urls(crl_url, crl->serve(kThrowawayCaCrlPath, *throwaway_crl));
 }
 
 asio::awaitable<void> RelayServer::Impl::accept_loop() {
@@ -255,6 +280,7 @@ void RelayServer::Impl::begin_stop() {
     acceptor.close(ec);
     accept_pause.cancel();
     signals.cancel(ec);
+    if (crl) crl->stop();
     // Each thread now ends once its connections have; the first also waits for the timer.
     // (No accept is half done: accept_loop runs on this thread and sees `stopping`.)
     for (auto& t : io) t->work.reset();
@@ -281,6 +307,8 @@ void RelayServer::on_listening(std::function<void(std::uint16_t)> callback) {
     impl_->listening = std::move(callback);
 }
 
+std::string RelayServer::crl_url() const { return impl_->crl_url; }
+
 std::vector<std::string> RelayServer::write_failures() const {
     std::vector<std::string> out;
     for (const EvidenceFile* f : {impl_->keylog ? &impl_->keylog->file() : nullptr,
@@ -300,6 +328,7 @@ RelayStats RelayServer::run(bool handle_signals) {
         });
     }
     asio::co_spawn(im.first(), im.accept_loop(), asio::detached);
+    if (im.crl) im.crl->start();
     // Every context on a thread of its own, named for top -H and the benchmarks' per-thread CPU.
     std::mutex failed_mutex;
     std::exception_ptr failed;  // rethrown here, on the caller's thread

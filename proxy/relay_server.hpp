@@ -32,6 +32,8 @@ public:
 
     // The port actually listened on (useful with port 0).
     std::uint16_t listen_port() const;
+    // --crl-listen: the URL forged certificates name for the forge CA's CRL; empty without it.
+    std::string crl_url() const;
     // Called once listening (tests wait for it); from the first I/O thread.
     void on_listening(std::function<void(std::uint16_t)> callback);
     // Blocks while config.threads threads (named siptap-io0, ...) relay; handles SIGINT/SIGTERM

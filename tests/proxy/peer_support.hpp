@@ -43,7 +43,8 @@ private:
 
 // CAs: ca (Test Root CA), rogueca (Rogue CA), forgeca (siptap Forge CA). Leaves by ca: lync
 // (CN=lync01.contoso.com), um (CN=um01.contoso.com), umwild (CN=*.contoso.com), siptap
-// (CN=siptap.test), umexpired (um01, expired); umrogue (um01) by rogueca. <name>.pem/.key in dir.
+// (CN=siptap.test), umexpired (um01, expired), lynccdp (lync01 with a CRL distribution point
+// and AIA at pki.contoso.com, as AD CS issues them); umrogue (um01) by rogueca. <name>.pem/.key in dir.
 void make_pki(const TempDir& dir);
 
 std::uint16_t free_port();
