@@ -27,6 +27,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "decoder/private_file.hpp"
+
 namespace cli::demo {
 
 namespace {
@@ -97,9 +99,12 @@ Cert make_cert(const std::string& cn, const std::vector<std::string>& sans, EVP_
 }
 
 void write_pem(const std::string& path, const std::vector<X509*>& certs, EVP_PKEY* key) {
-    BIO* bio = BIO_new_file(path.c_str(), "w");
-    if (!bio) throw ssl_error("cannot write " + path);
-    ::chmod(path.c_str(), 0600);
+    const int fd = decoder::open_private_file(path, decoder::PrivateFileMode::Truncate);
+    BIO* bio = fd < 0 ? nullptr : BIO_new_fd(fd, BIO_CLOSE);
+    if (!bio) {
+        if (fd >= 0) ::close(fd);
+        throw ssl_error("cannot write " + path);
+    }
     bool ok = true;
     for (X509* c : certs) ok = ok && PEM_write_bio_X509(bio, c);
     if (key) ok = ok && PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);

@@ -2,15 +2,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <map>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "decoder/certificate_verdicts.hpp"
 #include "decoder/finding_fixes.hpp"
+#include "decoder/private_file.hpp"
 #include "decoder/text_sink.hpp"
 
 namespace decoder {
@@ -311,9 +310,8 @@ void HtmlReportSink::on_event(const Event& e) {
 
 HtmlReportSink::HtmlReportSink(std::string path, std::string expect_peer)
     : path_(std::move(path)), expect_peer_(std::move(expect_peer)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd_ = open_private_file(path_, PrivateFileMode::Truncate);
     if (fd_ < 0) error_ = path_ + ": cannot write the HTML report: " + std::strerror(errno);
-    else ::fchmod(fd_, 0600);  // an existing file keeps no wider mode
 }
 
 HtmlReportSink::~HtmlReportSink() {

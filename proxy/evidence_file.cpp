@@ -2,19 +2,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "decoder/private_file.hpp"
 
 namespace proxy {
 
 EvidenceFile::EvidenceFile(std::string option, const std::string& path, Mode mode)
     : name_(std::move(option) + " " + path) {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == Mode::Append ? O_APPEND : O_TRUNC);
-    fd_ = ::open(path.c_str(), flags, 0600);
+    fd_ = decoder::open_private_file(path, mode == Mode::Append ? decoder::PrivateFileMode::Append
+                                                                : decoder::PrivateFileMode::Truncate);
     if (fd_ < 0) throw std::runtime_error(name_ + ": cannot create the file: " + std::strerror(errno));
-    ::fchmod(fd_, 0600);  // an existing file keeps no wider mode
 }
 
 EvidenceFile::~EvidenceFile() { ::close(fd_); }
