@@ -27,16 +27,15 @@
 #include <stdexcept>
 #include <vector>
 
+#include "decoder/openssl_ptr.hpp"
 #include "decoder/private_file.hpp"
 
 namespace cli::demo {
 
 namespace {
 
-struct KeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct CertFree { void operator()(X509* c) const { X509_free(c); } };
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
+using Key = decoder::OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
+using Cert = decoder::OpenSslPtr<X509, X509_free>;
 
 std::runtime_error ssl_error(const std::string& what) {
     unsigned long code = ERR_get_error();

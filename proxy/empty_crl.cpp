@@ -5,13 +5,13 @@
 #include <openssl/x509v3.h>
 #include <stdexcept>
 
+#include "decoder/openssl_ptr.hpp"
+
 namespace proxy {
 
 namespace {
 
-struct CrlFree { void operator()(X509_CRL* c) const { X509_CRL_free(c); } };
-struct TimeFree { void operator()(ASN1_TIME* t) const { ASN1_TIME_free(t); } };
-using TimePtr = std::unique_ptr<ASN1_TIME, TimeFree>;
+using TimePtr = decoder::OpenSslPtr<ASN1_TIME, ASN1_TIME_free>;
 
 std::time_t seconds(std::chrono::system_clock::time_point t) { return std::chrono::system_clock::to_time_t(t); }
 
@@ -52,7 +52,7 @@ std::string EmptyCrl::der(std::chrono::system_clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (!der_.empty() && now >= made_ && now - made_ < kCrlRefresh) return der_;
     const std::time_t this_update = seconds(now - kCrlBackdate);
-    std::unique_ptr<X509_CRL, CrlFree> crl(X509_CRL_new());
+    decoder::OpenSslPtr<X509_CRL, X509_CRL_free> crl(X509_CRL_new());
     TimePtr last(ASN1_TIME_set(nullptr, this_update)), next(ASN1_TIME_set(nullptr, seconds(now + kCrlValidity)));
     X509_CRL* c = crl.get();
     const bool ok = c && last && next && X509_CRL_set_version(c, X509_CRL_VERSION_2) == 1 &&

@@ -43,7 +43,7 @@ Identity load_pem(const IdentityFiles& files) {
 
 Identity load_p12(const std::string& path) {
     auto f = open_or_throw(path);
-    std::unique_ptr<PKCS12, decltype(&PKCS12_free)> p12(d2i_PKCS12_fp(f.get(), nullptr), PKCS12_free);
+    decoder::OpenSslPtr<PKCS12, PKCS12_free> p12(d2i_PKCS12_fp(f.get(), nullptr));
     if (!p12) throw load_error(path, "not a PKCS#12 file");
     const char* env = std::getenv("SIPTAP_P12_PASSWORD");
     EVP_PKEY* key = nullptr;

@@ -8,14 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "decoder/openssl_ptr.hpp"
 #include "proxy/relay_config.hpp"
 
 namespace proxy {
 
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
-struct PkeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using X509Ptr = decoder::OpenSslPtr<X509, X509_free>;
+using PkeyPtr = decoder::OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
 
 struct Identity {
     X509Ptr cert;
