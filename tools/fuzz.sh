@@ -33,6 +33,9 @@ targets=("${all[@]}")
 floors=tests/fuzz/coverage_floor.txt
 
 root="$PWD" build="${SIPTAP_FUZZ_BUILD:-build-fuzz}"
+# UBSan in the fuzz build only prints by default, and the run goes on: a signed overflow in
+# the pcap path went unnoticed that way. halt_on_error makes it a crash, with its input saved.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 # shellcheck disable=SC2086 # SIPTAP_FUZZ_CMAKE_ARGS is a list of options
 CXX=clang++ cmake -S . -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPTAP_WERROR=OFF ${SIPTAP_FUZZ_CMAKE_ARGS:-} >/dev/null
