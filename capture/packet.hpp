@@ -19,9 +19,10 @@ struct RawPacket {
 
 // A libpcap timestamp in microseconds. A damaged file can carry seconds so large that the
 // product overflows (seen in fuzzing: a pcapng with a garbage resolution option); such a time
-// saturates at +-2^62 us (146,000 years), where differences of two times still fit in 64 bits.
+// saturates at +-(2^62 - 1) us (146,000 years), where the difference of two times still fits in
+// 64 bits (at +-2^62 it is 2^63, one too many: found by fuzz_pcap, flow expiry and teardown).
 inline decoder::Micros micros_of(std::int64_t seconds, std::int64_t micros) noexcept {
-    constexpr std::int64_t limit = std::int64_t{1} << 62;
+    constexpr std::int64_t limit = (std::int64_t{1} << 62) - 1;
     if (seconds >= limit / 1'000'000) return limit;
     if (seconds <= -limit / 1'000'000) return -limit;
     return seconds * 1'000'000 + micros;

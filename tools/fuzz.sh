@@ -9,7 +9,8 @@
 #   tools/fuzz.sh LONG [TARGET...]   long run, one target at a time, niced: up to
 #       SIPTAP_FUZZ_RUNS executions (default 10000000) or SIPTAP_FUZZ_LONG_SECONDS (default
 #       3600), whichever comes first; then the new inputs that add coverage are merged
-#       (-merge=1) into tests/fuzz/corpus/<target>/. Figures go to build-fuzz/long-<target>.log.
+#       (-merge=1) into tests/fuzz/corpus/<target>/ and the corpus is minimised again
+#       (-set_cover_merge=1). Figures go to build-fuzz/long-<target>.log.
 #   tools/fuzz.sh FLOOR [TARGET...]   measures each corpus's coverage and writes the floor
 #       (90% of it, so a small change in a parser does not fail CI; losing the library
 #       instrumentation loses far more than that).
@@ -32,6 +33,9 @@ targets=("${all[@]}")
 floors=tests/fuzz/coverage_floor.txt
 
 root="$PWD" build="${SIPTAP_FUZZ_BUILD:-build-fuzz}"
+# UBSan in the fuzz build only prints by default, and the run goes on: a signed overflow in
+# the pcap path went unnoticed that way. halt_on_error makes it a crash, with its input saved.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 # shellcheck disable=SC2086 # SIPTAP_FUZZ_CMAKE_ARGS is a list of options
 CXX=clang++ cmake -S . -B "$build" -DENABLE_FUZZING=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIPTAP_WERROR=OFF ${SIPTAP_FUZZ_CMAKE_ARGS:-} >/dev/null
@@ -41,6 +45,25 @@ cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 corpus_coverage() {
   (cd "$build" && "./tests/fuzz/fuzz_$1" -runs=0 "$root/tests/fuzz/corpus/$1") 2>"$build/replay-$1.log" || return 1
   grep -o 'cov: [0-9]*' "$build/replay-$1.log" | tail -1 | cut -d' ' -f2
+}
+
+# -merge=1 only adds to a corpus; a set-cover merge into a fresh folder keeps the fewest inputs
+# with the same features (a corpus shrinks by a third to a half). The inputs with names (seeds,
+# crash regressions) are kept whatever they add; the others are named by their SHA-1.
+minimise_corpus() {
+  local dir="$root/tests/fuzz/corpus/$1" fresh
+  fresh="$(mktemp -d)"
+  find "$dir" -type f -regextype posix-extended ! -regex '.*/[0-9a-f]{40}' -exec cp {} "$fresh/" \;
+  if (cd "$build" && nice -n 19 "./tests/fuzz/fuzz_$1" -set_cover_merge=1 "$fresh" "$dir") \
+       2>"$build/minimise-$1.log"; then
+    local before; before="$(find "$dir" -type f | wc -l)"
+    find "$dir" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+    cp -n "$fresh"/* "$dir/"
+    echo "fuzz_$1: corpus minimised, $before -> $(find "$dir" -type f | wc -l) inputs"
+  else
+    echo "fuzz_$1: minimising the corpus failed (kept as merged): see $build/minimise-$1.log"
+  fi
+  rm -rf "$fresh"
 }
 
 floor_of() { awk -v t="$1" '$1 == t { print $2 }' "$floors"; }
@@ -85,6 +108,7 @@ for target in "${targets[@]}"; do
       (cd "$build" && "./tests/fuzz/fuzz_$target" -merge=1 "$root/tests/fuzz/corpus/$target" "$scratch") \
         2>"$build/merge-$target.log"
       grep -E "MERGE-OUTER: [0-9]+ new files" "$build/merge-$target.log" || true
+      minimise_corpus "$target"
     fi
   fi
   rm -rf "$scratch"

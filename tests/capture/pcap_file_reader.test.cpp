@@ -5,6 +5,8 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -303,4 +305,15 @@ TEST_CASE("PcapFileReader delivers timestamps, snap lengths and link type as rec
     CHECK(result.bytes == keep.sizes);
     CHECK(result.last_ts == 1'700'000'001'000'001);
     std::remove(path.c_str());
+}
+
+TEST_CASE("micros_of saturates so that the difference of any two times fits in 64 bits", "[capture]") {
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    const decoder::Micros latest = capture::micros_of(max / 2, 0);
+    const decoder::Micros earliest = capture::micros_of(-(max / 2), 0);
+    REQUIRE(latest > 0);
+    REQUIRE(earliest < 0);
+    // latest - earliest <= max, written so that the check itself cannot overflow
+    REQUIRE(latest <= max + earliest);
+    REQUIRE(capture::micros_of(1'700'000'000, 250) == 1'700'000'000'000'250);
 }
