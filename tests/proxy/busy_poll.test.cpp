@@ -137,9 +137,10 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         const long sleeps = exchanged.sleeps - before.sleeps;
         CAPTURE(sleeps);
         if (poll == "0") {
-            // Without polling the thread sleeps between the hops: about once per request, a few
-            // less on a loaded machine, where the next message is sometimes there already.
-            CHECK(sleeps >= kRequests * 3 / 4);
+            // Without polling the thread sleeps between the hops: once or twice per request on an
+            // idle machine; on a loaded or sanitized one the next message is often there already
+            // (295 of 400 seen under ASan), so only the order of magnitude is checked.
+            CHECK(sleeps >= kRequests / 2);
         } else {
             CHECK(sleeps < kRequests / 4);
         }
