@@ -16,6 +16,7 @@
 
 namespace decoder {
 
+// Only tls_session*.cpp include this header; they read the record-layer names unqualified.
 using namespace tls;
 
 namespace tls_session_detail {
