@@ -15,6 +15,7 @@ packages=(
   chromium                                    # renders the HTML report in its test
   plantuml                                    # renders --ladder-format plantuml in its test
   groff-base                                  # renders the generated man page in its test
+  dpkg-dev file                               # cpack -G DEB: dpkg-shlibdeps, and CPack's check for `file`
   sngrep                                      # opens the relay's --write-pcap/--capture files in their test
 )
 missing=()

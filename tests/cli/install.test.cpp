@@ -39,8 +39,10 @@ std::string fresh_dir(const std::string& name) {
     return dir.string();
 }
 
-std::string installed_tree() {
-    const auto prefix = fresh_dir("install-prefix");
+// One prefix per test case: ctest runs them side by side, and one installing over a binary
+// the other is running fails with "Text file busy".
+std::string installed_tree(const std::string& test) {
+    const auto prefix = fresh_dir("install-prefix-" + test);
     const auto installed = run("cmake --install " + quote(SIPTAP_BUILD_DIR) + " --prefix " + quote(prefix) + " >/dev/null");
     REQUIRE(installed.exit_code == 0);
     return prefix;
@@ -49,7 +51,7 @@ std::string installed_tree() {
 }  // namespace
 
 TEST_CASE("cmake --install lays out the binary, the man page and the bash completion", "[install]") {
-    const auto prefix = installed_tree();
+    const auto prefix = installed_tree("layout");
     CHECK(fs::is_regular_file(prefix + "/bin/siptap"));
     CHECK(fs::is_regular_file(prefix + "/share/man/man1/siptap.1"));
     CHECK(fs::is_regular_file(prefix + "/share/bash-completion/completions/siptap"));
@@ -58,7 +60,7 @@ TEST_CASE("cmake --install lays out the binary, the man page and the bash comple
 
 TEST_CASE("the man page renders without warnings and names every option of every subcommand", "[install]") {
     test::require_available("groff", test::on_path("groff"), "apt-get install groff-base");
-    const auto page = installed_tree() + "/share/man/man1/siptap.1";
+    const auto page = installed_tree("man") + "/share/man/man1/siptap.1";
     // -ww: every warning; -z: no output, only the diagnostics on stderr.
     const auto warnings = run("LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z " + quote(page) + " 2>&1");
     CHECK(warnings.exit_code == 0);
@@ -80,7 +82,7 @@ TEST_CASE("the man page renders without warnings and names every option of every
 
 TEST_CASE("the bash completion offers the subcommands, every option and the fixed choices", "[install]") {
     test::require_available("bash", test::on_path("bash"), "apt-get install bash");
-    const auto script = installed_tree() + "/share/bash-completion/completions/siptap";
+    const auto script = installed_tree("completion") + "/share/bash-completion/completions/siptap";
     auto complete = [&](const std::string& words, int cword) {
         const auto r = run("bash -c " + quote("source " + quote(script) + "; COMP_WORDS=(" + words + "); COMP_CWORD=" +
                                                    std::to_string(cword) + "; _siptap; printf '%s\\n' \"${COMPREPLY[@]}\""));
@@ -102,8 +104,9 @@ TEST_CASE("the bash completion offers the subcommands, every option and the fixe
 }
 
 TEST_CASE("cpack makes a .deb that depends on Debian's runtime libraries and runs the demo", "[install][slow]") {
-    for (const char* tool : {"cpack", "dpkg-deb", "dpkg-shlibdeps"})
-        test::require_available(tool, test::on_path(tool), "apt-get install cmake dpkg-dev");
+    // CPack's dependency scan needs `file` too, and stops without it.
+    for (const char* tool : {"cpack", "dpkg-deb", "dpkg-shlibdeps", "file"})
+        test::require_available(tool, test::on_path(tool), "apt-get install cmake dpkg-dev file");
     const auto out = fresh_dir("deb");
     const auto made = run("cd " + quote(SIPTAP_BUILD_DIR) + " && cpack -G DEB -B " + quote(out) + " 2>&1", 300);
     INFO(made.out);
