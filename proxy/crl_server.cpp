@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,6 +12,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "proxy/bound_acceptor.hpp"
 #include "proxy/empty_crl.hpp"
 
 namespace proxy {
@@ -106,21 +106,17 @@ Response CrlServer::State::respond(const http::request<http::empty_body>& req) c
 }
 
 CrlServer::CrlServer(asio::io_context& ioc, const HostPort& where) : state_(std::make_shared<State>(ioc)) {
-    const std::string named = "--crl-listen " + where.host + ":" + std::to_string(where.port) + ": ";
+    const std::string named = "--crl-listen " + where.host + ":" + std::to_string(where.port);
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(where.host, ec);
-    if (ec) throw std::runtime_error(named + "not an IP address");
+    if (ec) throw std::runtime_error(named + ": not an IP address");
     if (address.is_unspecified())
-        throw std::runtime_error(named + "the URL in forged certificates needs the address peers fetch it from, "
+        throw std::runtime_error(named + ": the URL in forged certificates needs the address peers fetch it from, "
                                          "not an unspecified one");
-    const tcp::endpoint ep(address, where.port);
     auto& acceptor = state_->acceptor;
-    acceptor.open(ep.protocol(), ec);
-    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && address.is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor.bind(ep, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error(named + ec.message());
+    bind_acceptor(acceptor, tcp::endpoint(address, where.port), named);
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error(named + ": " + ec.message());
     const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
     state_->base = "http://" + host + ":" + std::to_string(acceptor.local_endpoint().port());
 }

@@ -6,7 +6,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/bound_acceptor.hpp"
 #include "proxy/busy_poll.hpp"
 #include "proxy/cert_forge.hpp"
 #include "proxy/crl_server.hpp"
@@ -154,12 +154,7 @@ void RelayServer::Impl::setup() {
     const auto address = asio::ip::make_address(config.listen.host, ec);
     if (ec) throw std::runtime_error("--listen " + config.listen.host + ": not an IP address");
     const tcp::endpoint ep(address, config.listen.port);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    if (address.is_v6()) acceptor.set_option(asio::ip::v6_only(true));
-    acceptor.bind(ep, ec);
-    if (ec) throw std::runtime_error("--listen " + ep.address().to_string() + ":" +
-                                     std::to_string(ep.port()) + ": " + ec.message());
+    bind_acceptor(acceptor, ep, "--listen " + ep.address().to_string() + ":" + std::to_string(ep.port()));
     // Files are open, keys loaded, port bound: root is no longer needed. Dropped before
     // listen(), so that no client is ever taken (into the backlog) by a root process.
     if (run_as) drop_privileges(*run_as);
