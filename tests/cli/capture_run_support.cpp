@@ -123,6 +123,14 @@ RunResult run_shell(const std::string& command, int timeout_s) {
     return r;
 }
 
+std::vector<std::string> non_empty_lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    return out;
+}
+
 RunResult run_siptap(const std::vector<std::string>& args, int timeout_s) {
     std::string command = quote(SIPTAP_BINARY);
     for (const auto& a : args) command += " " + quote(a);

@@ -36,6 +36,8 @@ struct RunResult {
 RunResult run_siptap(const std::vector<std::string>& args, int timeout_s = 60);
 // Runs a shell command, returns its stdout (stderr discarded) and exit code.
 RunResult run_shell(const std::string& command, int timeout_s = 60);
+// The lines of `text` that are not empty.
+std::vector<std::string> non_empty_lines(const std::string& text);
 
 template <class T>
 std::vector<const T*> payloads(const std::vector<decoder::Event>& events) {

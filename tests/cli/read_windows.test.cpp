@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <unistd.h>
 
 #include "capture_run_support.hpp"
@@ -32,14 +31,6 @@ KeyLog server_key(const std::string& file) {
 std::vector<std::string> notices(const std::vector<Event>& events) {
     std::vector<std::string> out;
     for (const auto* n : test::payloads<Notice>(events)) out.push_back(n->message);
-    return out;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream ss(text);
-    for (std::string line; std::getline(ss, line);)
-        if (!line.empty()) out.push_back(line);
     return out;
 }
 
@@ -92,7 +83,7 @@ TEST_CASE("[read_windows] tshark with the same RSA key agrees on the SIP", "[rea
         ours.push_back((m->is_request ? m->method + "\t" : "\t" + std::to_string(m->status)) + "\t" +
                        std::to_string(m->cseq_number));
     REQUIRE_FALSE(ours.empty());
-    CHECK(ours == lines(r.out));
+    CHECK(ours == test::non_empty_lines(r.out));
 }
 
 TEST_CASE("[read_windows] a .pfx with SIPTAP_KEY_PASSWORD, a wrong password names the file", "[read_windows]") {
@@ -113,7 +104,7 @@ TEST_CASE("[read_windows] a .pfx with SIPTAP_KEY_PASSWORD, a wrong password name
 TEST_CASE("[read_windows] ECDHE gives one notice, a key of another certificate is named", "[read_windows]") {
     const auto ecdhe = test::run_siptap({"read", test::pcap("tls11-ecdhe-aes256-sha.pcapng"), "--rsa-key",
                                          pki("lync01.key"), "--json"});
-    const auto out = lines(ecdhe.out);
+    const auto out = test::non_empty_lines(ecdhe.out);
     const auto n = std::count_if(out.begin(), out.end(), [](const std::string& l) {
         return l.find("\"event\":\"notice\"") != std::string::npos;
     });
@@ -129,7 +120,7 @@ TEST_CASE("[read_windows] ECDHE gives one notice, a key of another certificate i
     CHECK(other.err.find("siptap: " + pki("um-good.key") + ": the key matches none of the 2 server certificates") !=
           std::string::npos);
     CHECK(other.err.find(pki("lync01.key") + ": the key matches none") == std::string::npos);
-    const auto sip = lines(other.out);
+    const auto sip = test::non_empty_lines(other.out);
     CHECK(std::count_if(sip.begin(), sip.end(), [](const std::string& l) {  // both files, the right key of the two
               return l.find("\"event\":\"sip\"") != std::string::npos;
           }) == 4);
@@ -174,7 +165,7 @@ TEST_CASE("[read_windows] a truncated .cap: one line naming it, the next file is
     std::filesystem::resize_file(cut, std::filesystem::file_size(cap) / 2);
     const auto r = test::run_siptap({"read", cut, test::pcap("sip-udp-call.pcap"), "--json"});
     CHECK(r.exit_code == 2);
-    const auto errors = lines(r.err);
+    const auto errors = test::non_empty_lines(r.err);
     const auto about_cut = std::count_if(errors.begin(), errors.end(), [&](const std::string& l) {
         return l.rfind("siptap: " + cut + ": ", 0) == 0;
     });

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "capture_run_support.hpp"
 #include "views_support.hpp"
 
 namespace {
@@ -17,20 +17,12 @@ using views_test::run;
 
 const std::string kBuild = SIPTAP_BUILD_DIR;
 
-std::vector<std::string> lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
-
 // Catch's own list of the test cases of one folder's binary matching `spec` ("" for all).
 std::vector<std::string> catch_names(const std::string& folder, const std::string& spec = "") {
     const auto r = run(quote(kBuild + "/tests/" + folder + "_tests") + " " + (spec.empty() ? "" : quote(spec)) +
                        " --list-test-names-only");
     REQUIRE(r.exit_code >= 0);
-    return lines(r.out);
+    return test::non_empty_lines(r.out);
 }
 
 // ctest's entries, optionally of a label regex, without their "folder:" prefix. ctest -N
@@ -40,7 +32,7 @@ std::vector<std::string> ctest_names(const std::string& label = "") {
     REQUIRE(r.exit_code == 0);
     std::vector<std::string> out;
     const std::regex entry(R"(^\s*Test\s+#\d+: [a-z]+:(.*)$)");  // numbers are padded: "Test  #45:"
-    for (const auto& line : lines(r.out))
+    for (const auto& line : test::non_empty_lines(r.out))
         if (std::smatch m; std::regex_match(line, m, entry)) out.push_back(m[1]);
     return out;
 }

@@ -21,15 +21,8 @@ using namespace proxy_test;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string output;
-};
-Run siptap(const std::string& args, const std::string& redirect = "2>/dev/null") {
-    const std::string out = command_output("timeout 10 " + std::string(SIPTAP_BINARY) + " " + args + " " + redirect +
-                                           " < /dev/null; echo \"exit=$?\"");
-    const auto at = out.rfind("exit=");
-    return {at == std::string::npos ? -1 : std::stoi(out.substr(at + 5)), out.substr(0, at)};
+CommandRun siptap(const std::string& args, const std::string& redirect = "2>/dev/null") {
+    return command_run("timeout 10 " + std::string(SIPTAP_BINARY) + " " + args + " " + redirect + " < /dev/null");
 }
 
 proxy::X509Ptr read_pem(const std::string& path) {
@@ -74,7 +67,7 @@ std::string extension_text(X509* x, int nid) {
 }  // namespace
 
 TEST_CASE("[proxy] --explain-mirroring names what the relay mirrors and what it cannot", "[proxy][explain]") {
-    const Run r = siptap("proxy --explain-mirroring");
+    const CommandRun r = siptap("proxy --explain-mirroring");
     INFO(r.output);
     REQUIRE(r.status == 0);
     // Every row of the table offer_like() applies, with what it offers.
@@ -94,10 +87,10 @@ TEST_CASE("[proxy] --explain-mirroring names what the relay mirrors and what it 
         CHECK(r.output.find(fact) != std::string::npos);
     }
     // It neither needs --listen/--upstream nor starts a relay.
-    const Run both = siptap("proxy --explain-mirroring", "2>&1");
+    const CommandRun both = siptap("proxy --explain-mirroring", "2>&1");
     CHECK(both.output == r.output);
     CHECK(both.output.find("listening") == std::string::npos);
-    const Run help = siptap("proxy --help");
+    const CommandRun help = siptap("proxy --help");
     CHECK(help.output.find("--explain-mirroring") != std::string::npos);
     CHECK(help.output.find("--crl-listen") != std::string::npos);
 }

@@ -127,14 +127,17 @@ std::string sha256_of_file(const std::string& path) {
     return out;
 }
 
-std::string command_output(const std::string& command) {
-    std::string out;
+std::string command_output(const std::string& command) { return command_run(command).output; }
+
+CommandRun command_run(const std::string& command) {
+    CommandRun run;
     if (FILE* p = ::popen(command.c_str(), "r")) {
         char buf[4096];
-        while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        ::pclose(p);
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) run.output.append(buf, n);
+        const int status = ::pclose(p);
+        if (status != -1 && WIFEXITED(status)) run.status = WEXITSTATUS(status);
     }
-    return out;
+    return run;
 }
 
 int file_mode(const std::string& path) {

@@ -59,6 +59,12 @@ std::string sha256_of_file(const std::string& path);
 std::string read_file(const std::string& path);
 // stdout of `sh -c command` (bound it with `timeout N` in the command).
 std::string command_output(const std::string& command);
+// The same, with the command's exit status (-1 when it could not run or did not exit).
+struct CommandRun {
+    int status = -1;
+    std::string output;
+};
+CommandRun command_run(const std::string& command);
 // Permission bits of a file (e.g. 0600), or -1 when it does not exist.
 int file_mode(const std::string& path);
 

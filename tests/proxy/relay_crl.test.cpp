@@ -57,15 +57,7 @@ std::string extensions_of(const std::string& pem) {
 }
 
 // Exit status and both outputs of `sh -c command`.
-struct Run {
-    int status;
-    std::string output;
-};
-Run run(const std::string& command) {
-    const std::string output = command_output(command + " 2>&1; echo \"exit=$?\"");
-    const auto at = output.rfind("exit=");
-    return {at == std::string::npos ? -1 : std::stoi(output.substr(at + 5)), output.substr(0, at)};
-}
+CommandRun run(const std::string& command) { return command_run(command + " 2>&1"); }
 
 }  // namespace
 
@@ -100,7 +92,7 @@ TEST_CASE("[proxy] --crl-listen: the forged certificate names siptap's CRL, whic
 
     // Fetch it as a verifier would: plain HTTP, DER, application/pkix-crl.
     const std::string der = dir / "fetched.crl";
-    const Run fetch = run("timeout 20 python3 -c 'import sys, urllib.request\n"
+    const CommandRun fetch = run("timeout 20 python3 -c 'import sys, urllib.request\n"
                           "r = urllib.request.urlopen(sys.argv[1], timeout=10)\n"
                           "print(r.status, r.headers[\"Content-Type\"])\n"
                           "open(sys.argv[2], \"wb\").write(r.read())' " + url + " " + der);
@@ -108,22 +100,22 @@ TEST_CASE("[proxy] --crl-listen: the forged certificate names siptap's CRL, whic
     REQUIRE(fetch.status == 0);
     CHECK(fetch.output.find("200 application/pkix-crl") != std::string::npos);
 
-    const Run signed_by = run("timeout 10 openssl crl -inform DER -in " + der + " -CAfile " + dir / "forgeca.pem" + " -noout");
+    const CommandRun signed_by = run("timeout 10 openssl crl -inform DER -in " + der + " -CAfile " + dir / "forgeca.pem" + " -noout");
     CHECK(signed_by.status == 0);
     CHECK(signed_by.output.find("verify OK") != std::string::npos);
-    const Run other_ca = run("timeout 10 openssl crl -inform DER -in " + der + " -CAfile " + dir / "ca.pem" + " -noout");
+    const CommandRun other_ca = run("timeout 10 openssl crl -inform DER -in " + der + " -CAfile " + dir / "ca.pem" + " -noout");
     CHECK(other_ca.status != 0);  // the check can fail: the Test Root CA did not sign it
 
     const std::string pem_crl = dir / "fetched.crl.pem";
     REQUIRE(run("timeout 10 openssl crl -inform DER -in " + der + " -out " + pem_crl).status == 0);
     const std::string verify = "timeout 20 openssl verify -crl_check -CAfile " + dir / "forgeca.pem";
-    const Run with_crl = run(verify + " -CRLfile " + pem_crl + " " + forged);
+    const CommandRun with_crl = run(verify + " -CRLfile " + pem_crl + " " + forged);
     INFO(with_crl.output);
     CHECK(with_crl.status == 0);
     CHECK(with_crl.output.find(forged + ": OK") != std::string::npos);
-    const Run without_crl = run(verify + " " + forged);  // revocation checking needs the CRL
+    const CommandRun without_crl = run(verify + " " + forged);  // revocation checking needs the CRL
     CHECK(without_crl.status != 0);
-    const Run downloaded = run(verify + " -crl_download " + forged);  // fetched from the CDP itself
+    const CommandRun downloaded = run(verify + " -crl_download " + forged);  // fetched from the CDP itself
     INFO(downloaded.output);
     CHECK(downloaded.status == 0);
 
@@ -167,7 +159,7 @@ TEST_CASE("[proxy] --crl-listen: an address that cannot serve is a usage error n
     if (crl_listen == "127.0.0.1:PORT") args = forge + " --crl-listen 127.0.0.1:" + std::to_string(taken.port());
     if (crl_listen == "needs-forge")
         args = "--cert " + dir / "siptap.pem" + " --key " + dir / "siptap.key" + " --crl-listen 127.0.0.1:0";
-    const Run r = run("timeout 10 " + base + args + " < /dev/null");
+    const CommandRun r = run("timeout 10 " + base + args + " < /dev/null");
     INFO(r.output);
     CHECK(r.status == 2);
     CHECK(r.output.find("--crl-listen") != std::string::npos);
