@@ -180,12 +180,13 @@ TEST_CASE("[live] Ctrl-C before siptap read a burst: what the kernel already cap
     sockaddr_in a = receiver.address();
     const auto live = start_live("live-drain", "--json", "udp port " + std::to_string(receiver.port));
 
-    // siptap is held (SIGSTOP) while the burst goes out and Ctrl-C comes, as on a loaded machine
-    // where it did not get the CPU in time: every frame is then still in the kernel's ring when
+    // 2000 frames: more than a ring of fixed 64 KiB slots on lo holds (256), so the ring must
+    // pack frames by size. siptap is held (SIGSTOP) while the burst goes out and Ctrl-C comes,
+    // as on a loaded machine where it did not get the CPU in time: every frame is then still in the kernel's ring when
     // the stop flag is seen, and only the drain decodes them. (Without the hold the test could
     // not fail: sending on lo puts each frame in the ring before send() returns, and
     // pcap_dispatch reads every frame present, so a running siptap is never behind.)
-    constexpr int kBurst = 200;
+    constexpr int kBurst = 2000;
     std::vector<std::string> messages;
     for (int i = 1; i <= kBurst; ++i) messages.push_back(sip_options(i, "UDP", 1000));
     const int sender = socket(AF_INET, SOCK_DGRAM, 0);
