@@ -61,7 +61,7 @@ FlowTable::Map::iterator FlowTable::create(const Key& key, const FlowTuple& t, b
     e.flow = factory_.open(info);
     if (transport == decoder::Transport::Tcp) e.tcp = std::make_unique<TcpReassembler>(*e.flow, limits_.reassembly);
     e.last_seen = ts;
-    lru_.push_front(key);
+    lru_.push_front({key, ts});
     e.lru = lru_.begin();
     ++stats_.connections;
     return entries_.insert_or_assign(key, std::move(e)).first;
@@ -69,6 +69,7 @@ FlowTable::Map::iterator FlowTable::create(const Key& key, const FlowTuple& t, b
 
 void FlowTable::touch(Entry& e, Micros ts) {
     e.last_seen = std::max(e.last_seen, ts);
+    e.lru->last_seen = e.last_seen;
     lru_.splice(lru_.begin(), lru_, e.lru);
 }
 
@@ -92,7 +93,7 @@ void FlowTable::erase(Map::iterator it) {
 
 void FlowTable::make_room(Micros ts) {
     while (!entries_.empty() && entries_.size() >= limits_.max_connections) {
-        const auto it = entries_.find(lru_.back());
+        const auto it = entries_.find(lru_.back().key);
         if (it->second.flow) {
             ++stats_.evicted_full;
             close(it->second, CloseHow::Timeout, ts);
@@ -170,8 +171,8 @@ void FlowTable::after_tcp(Map::iterator it, Micros ts) {
 }
 
 void FlowTable::expire(Micros now) {
-    while (!lru_.empty()) {
-        const auto it = entries_.find(lru_.back());
+    while (!lru_.empty() && now - lru_.back().last_seen > limits_.idle_timeout) {
+        const auto it = entries_.find(lru_.back().key);
         Entry& e = it->second;
         if (now - e.last_seen <= limits_.idle_timeout) break;
         if (e.flow) {

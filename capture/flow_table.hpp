@@ -59,6 +59,12 @@ private:
         std::uint16_t port_a = 0, port_b = 0;
         friend auto operator<=>(const Key&, const Key&) = default;
     };
+    // The LRU list keeps each entry's last_seen too, so that the check for idle flows made
+    // on every packet needs no map lookup.
+    struct LruItem {
+        Key key;
+        decoder::Micros last_seen = 0;
+    };
     struct Entry {
         std::uint64_t id = 0;
         IpAddress client;
@@ -66,7 +72,7 @@ private:
         std::unique_ptr<Flow> flow;          // null once closed: a tombstone that absorbs
         std::unique_ptr<TcpReassembler> tcp; // the trailing ACKs and FINs of the connection
         decoder::Micros last_seen = 0;
-        std::list<Key>::iterator lru;        // position in lru_, most recent at the front
+        std::list<LruItem>::iterator lru;    // position in lru_, most recent at the front
     };
     using Map = std::map<Key, Entry>;
 
@@ -84,7 +90,7 @@ private:
     FlowFactory& factory_;
     FlowLimits limits_;
     Map entries_;
-    std::list<Key> lru_;
+    std::list<LruItem> lru_;
     std::uint64_t next_id_ = 1;
     FlowTableStats stats_;
 };

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "capture/packet.hpp"
 
@@ -49,6 +50,7 @@ public:
 
 private:
     std::string path_;
+    std::vector<char> buffer_;  // the file's stdio buffer; freed after pcap_close() closed the file
     pcap* handle_ = nullptr;
     int link_type_ = 0;
 };

@@ -95,6 +95,7 @@ Pipeline::Pipeline(const OutputOptions& options) {
     const auto format = decoder::ladder_format_from(options.ladder_format).value_or(decoder::LadderFormat::Text);
     const bool ladder = options.ladder || !options.ladder_format.empty() || !options.ladder_out.empty();
     const bool tty = isatty(STDOUT_FILENO);
+    const bool flush_each_input = tty || !options.batch_output;
     if (!options.ladder_out.empty()) {
         ladder_out_ = options.ladder_out;
         ladder_file_.open(ladder_out_, std::ios::binary | std::ios::trunc);
@@ -102,14 +103,14 @@ Pipeline::Pipeline(const OutputOptions& options) {
         sinks_.push_back(std::make_unique<decoder::LadderSink>(ladder_file_, decoder::LadderStyle{100, false, format}));
     }
     if (options.json) {
-        sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout));
+        sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout, flush_each_input));
     } else if (ladder && options.ladder_out.empty()) {
         const bool color = !options.no_color && tty && format == decoder::LadderFormat::Text;
         sinks_.push_back(
             std::make_unique<decoder::LadderSink>(std::cout, decoder::LadderStyle{output_width(), color, format}));
     } else {
         const bool color = !options.no_color && tty;
-        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color, options.expect_peer));
+        sinks_.push_back(std::make_unique<decoder::TextSink>(std::cout, color, options.expect_peer, flush_each_input));
         if (!options.no_summary)
             sinks_.push_back(std::make_unique<decoder::SummarySink>(std::cout, color, options.expect_peer));
     }

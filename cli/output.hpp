@@ -29,6 +29,9 @@ struct OutputOptions {
     std::string expect_peer;  // FQDN the peer's certificate CN must equal
     std::string ca_file;      // trusted roots for untrusted-issuer / self-signed
     decoder::SipLimits sip_limits;  // --max-sip-bytes, --max-sip-headers
+    // A file is read (not live): when stdout is not a terminal the output is written in large
+    // blocks instead of being flushed after every input.
+    bool batch_output = false;
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);

@@ -3,6 +3,7 @@
 #include <array>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
 #include "capture/pcapng_secrets.hpp"
+#include "capture/sharded_flows.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
@@ -26,6 +28,7 @@ struct ReadOptions {
     std::string keylog;
     std::vector<std::string> rsa_keys;
     OutputOptions output;
+    unsigned threads = 1;
 };
 
 // --keylog and the key logs embedded in pcapng files (Decryption Secrets Blocks). Returns
@@ -69,7 +72,7 @@ std::string bad_packet_line(const capture::Stats& stats) {
 // connection ids stay unique across the run: the flow table numbers from 1 per file.
 class RunWideIds : public capture::FlowFactory {
 public:
-    RunWideIds(decoder::EventBus& bus, const decoder::KeyLog* keys) : inner_(bus, keys) {}
+    explicit RunWideIds(capture::FlowFactory& inner) : inner_(inner) {}
     std::unique_ptr<capture::Flow> open(const capture::FlowInfo& info) override {
         auto shifted = info;
         shifted.id += offset_;
@@ -79,7 +82,7 @@ public:
     void next_file() { offset_ = last_; }
 
 private:
-    capture::ConnectionFlowFactory inner_;
+    capture::FlowFactory& inner_;
     std::uint64_t offset_ = 0, last_ = 0;
 };
 
@@ -103,12 +106,28 @@ capture::ReadResult read_frames(const std::string& file, capture::PacketHandler&
     return result;
 }
 
+// With --threads: after each packet the sharded decoders may take the next chunk.
+class ChunkCutter : public capture::PacketHandler {
+public:
+    ChunkCutter(capture::PacketHandler& next, capture::ShardedFlowFactory* sharded) : next_(next), sharded_(sharded) {}
+    void on_packet(const capture::RawPacket& packet) noexcept override {
+        next_.on_packet(packet);
+        if (sharded_) sharded_->after_packet();
+    }
+
+private:
+    capture::PacketHandler& next_;
+    capture::ShardedFlowFactory* sharded_;
+};
+
 // Reads one file to its end; returns false when the file could not be read completely.
-bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flows, capture::Stats& total) {
+bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flows,
+               capture::ShardedFlowFactory* sharded, capture::Stats& total) {
     bool complete = true;
-    capture::PacketProcessor processor(bus, flows);
+    capture::PacketProcessor processor(sharded ? sharded->staging_bus() : bus, flows);
+    ChunkCutter cutter(processor, sharded);
     try {
-        ProgressHandler progress(processor, file, std::cerr, ProgressHandler::stderr_is_terminal());
+        ProgressHandler progress(cutter, file, std::cerr, ProgressHandler::stderr_is_terminal());
         const auto result = read_frames(file, progress);
         progress.done();
         if (result.error) {
@@ -128,14 +147,27 @@ bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flow
 }
 
 int run_read(const ReadOptions& options) {
-    Pipeline pipeline(options.output);
+    OutputOptions output = options.output;
+    output.batch_output = true;
+    Pipeline pipeline(output);
     decoder::KeyLog keys;
     bool keys_used = false;
     bool input_error = !load_keys(options, keys, keys_used);
-    RunWideIds flows(pipeline.bus(), keys_used ? &keys : nullptr);
+    // Decryption stays on one thread: the key log's resumption cache spans connections.
+    std::unique_ptr<capture::FlowFactory> factory;
+    capture::ShardedFlowFactory* sharded = nullptr;
+    if (options.threads > 1 && !keys_used) {
+        auto s = std::make_unique<capture::ShardedFlowFactory>(pipeline.bus(), options.threads);
+        sharded = s.get();
+        factory = std::move(s);
+    } else {
+        factory = std::make_unique<capture::ConnectionFlowFactory>(pipeline.bus(), keys_used ? &keys : nullptr);
+    }
+    RunWideIds flows(*factory);
     capture::Stats total;
     for (const auto& file : options.files) {
-        input_error |= !read_file(file, pipeline.bus(), flows, total);
+        input_error |= !read_file(file, pipeline.bus(), flows, sharded, total);
+        if (sharded) sharded->drain();  // this file's events before the next file's
         flows.next_file();
     }
     const int rc = pipeline.finish();
@@ -157,6 +189,11 @@ Runner add_read_command(CLI::App& app) {
                      "NSS key log (SSLKEYLOGFILE) to decrypt TLS 1.0-1.3; keys embedded in a pcapng "
                      "(editcap --inject-secrets) are used without it");
     add_rsa_key_option(*read, options->rsa_keys);
+    read->add_option("--threads", options->threads,
+                     "Decode connections on this many threads (by connection; output identical to one "
+                     "thread). Decryption with keys uses one thread")
+        ->check(CLI::Range(1u, 64u))
+        ->capture_default_str();
     add_output_options(*read, options->output);
     return [options] { return run_read(*options); };
 }

@@ -178,7 +178,9 @@ void Diagnoser::on_sip(const Event& e, ConnInfo& info, const SipMessage& m) {
     if (auto f = check_ms_diagnostics(m, e.src)) emit(e, info, std::move(*f), {e.seq});
     const Side side = e.src == info.client ? Side::Client : Side::Server;
     auto& s = info.sides[index(side)];
-    if (!s.sip_name.empty()) return;
+    // The name a side gives itself is only ever checked against its TLS certificate
+    // (check_name); plain SIP (most messages of a large capture) has none to check.
+    if (!s.sip_name.empty() || e.transport != Transport::Tls) return;
     if (auto named = sender_fqdn(m)) {
         s.sip_name = named->first;
         s.sip_name_source = "named in its SIP " + named->second;

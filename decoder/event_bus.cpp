@@ -5,6 +5,10 @@
 namespace decoder {
 
 std::uint64_t EventBus::emit(Event event) {
+    if (collect_ != nullptr) {
+        collect_->push_back(std::move(event));
+        return 0;
+    }
     event.seq = next_seq_++;
     const auto seq = event.seq;
     if (dispatching_) {

@@ -14,6 +14,10 @@ public:
     // findings back into the bus) before the sinks that print.
     void add_sink(EventSink& sink) { sinks_.push_back(&sink); }
 
+    // From now on emit() only appends each event to `into` (no seq, no sinks): a decoding
+    // thread collects its connections' events so that another thread delivers them in order.
+    void collect_into(std::vector<Event>* into) { collect_ = into; }
+
     // Assigns the event's seq and delivers it. Safe to call from inside a sink: the event
     // is queued and delivered after the current one has reached every sink.
     std::uint64_t emit(Event event);
@@ -52,6 +56,7 @@ private:
 
     std::vector<EventSink*> sinks_;
     std::deque<Event> queue_;
+    std::vector<Event>* collect_ = nullptr;
     std::uint64_t next_seq_ = 1;
     bool dispatching_ = false;
     int batch_depth_ = 0;

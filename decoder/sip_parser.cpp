@@ -14,6 +14,7 @@ namespace {
 struct HeaderView {
     std::string_view name;
     std::string_view value;  // may span folded lines; unfolded when copied
+    bool folded = false;     // it does (only then can it hold a line break)
 };
 
 std::atomic<std::size_t> process_max_bytes{SipLimits{}.max_message_bytes};
@@ -33,8 +34,8 @@ std::size_t find_header_end(std::string_view buf) {
 // A header value with each line fold (CRLF + whitespace) replaced by one space, trimmed. The
 // usual value holds no line break and is returned as a view into the message; a folded one is
 // written into `scratch` (valid until its next use).
-std::string_view unfold(std::string_view v, std::string& scratch) {
-    if (v.find('\n') == std::string_view::npos && v.find('\r') == std::string_view::npos) return trim(v);
+std::string_view unfold(std::string_view v, bool folded, std::string& scratch) {
+    if (!folded && v.find('\r') == std::string_view::npos) return trim(v);  // a lone CR is still replaced
     scratch.clear();
     scratch.reserve(v.size());
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -133,7 +134,7 @@ Header header_kind(std::string_view name) {
 
 // Fills the message's named fields from one header.
 void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& scratch) {
-    auto value = [&] { return unfold(h.value, scratch); };
+    auto value = [&] { return unfold(h.value, h.folded, scratch); };
     using enum Header;
     switch (kind) {
         case Via: append_header_list(value(), m.via); return;
@@ -184,19 +185,24 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
                                           const SipLimits& limits) noexcept {
     using R = ParseResult<SipMessage>;
     try {
-        const auto header_end = find_header_end(buf);
-        if (header_end == std::string_view::npos) {
+        // One pass over the lines finds the end of the header section and parses them. A
+        // missing end wins over a malformed line (a stream may still be receiving it), so
+        // an error is only reported once the end is known to exist.
+        const auto no_end = [&]() -> R {
             if (buf.size() > limits.max_message_bytes)
                 return R::failure("SIP header section exceeds " +
                                   std::to_string(limits.max_message_bytes) + " bytes");
             if (framing == SipFraming::Datagram) return R::failure("SIP datagram has no end of headers");
             return R::incomplete();
-        }
+        };
+        const auto fail = [&](std::string error) -> R {
+            return find_header_end(buf) == std::string_view::npos ? no_end() : R::failure(std::move(error));
+        };
         R result;
         SipMessage& m = result.value;
         std::size_t pos = 0;
         std::string error;
-        if (!parse_start_line(next_line(buf, pos), m, error)) return R::failure(error);
+        if (!parse_start_line(next_line(buf, pos), m, error)) return fail(error);
 
         // Each header is applied as soon as the next line shows it is not folded any further,
         // so no list of the headers is kept. A bad Content-Length is reported only once every
@@ -211,24 +217,33 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
             apply_header(kind, h, m, scratch);
             if (kind != Header::ContentLength || bad_length) return;
             std::size_t n = 0;
-            const auto text = unfold(h.value, scratch);
+            const auto text = unfold(h.value, h.folded, scratch);
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };
-        while (pos < header_end) {
-            const auto line = next_line(buf, pos);
-            if (line.empty()) break;
+        std::size_t header_end = 0;
+        for (;;) {
+            const auto nl = buf.find('\n', pos);
+            if (nl == std::string_view::npos) return no_end();
+            auto line = buf.substr(pos, nl - pos);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            pos = nl + 1;
+            if (line.empty()) {  // the blank line: "\n" then "\r\n" or "\n"
+                header_end = pos;
+                break;
+            }
             if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
-                if (!current) return R::failure("SIP header continuation before any header");
+                if (!current) return fail("SIP header continuation before any header");
                 current->value = buf.substr(current->value.data() - buf.data(),
                                             line.data() + line.size() - current->value.data());
+                current->folded = true;
                 continue;
             }
             const auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0)
-                return R::failure("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
+                return fail("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
             if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
-                return R::failure("more than " + std::to_string(limits.max_headers) + " SIP headers");
+                return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
             if (current) apply(*current);
             current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
             ++count;

@@ -135,6 +135,8 @@ void TextSink::on_event(const Event& e) {
     }
 }
 
-void TextSink::on_flush() { out_.flush(); }
+void TextSink::on_flush() {
+    if (flush_each_input_) out_.flush();
+}
 
 }  // namespace decoder

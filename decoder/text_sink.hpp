@@ -18,8 +18,10 @@ std::string describe_close(const ConnClose& close, Transport transport);
 // Under each leaf certificate, a line with its two name verdicts (certificate_verdicts.hpp).
 class TextSink : public EventSink {
 public:
-    TextSink(std::ostream& out, bool color, std::string expect_peer = {})
-        : out_(out), color_(color), names_(std::move(expect_peer)) {}
+    // With `flush_each_input` false (a file read into a pipe or file) the stream is flushed
+    // only when its buffer fills, not after every input.
+    TextSink(std::ostream& out, bool color, std::string expect_peer = {}, bool flush_each_input = true)
+        : out_(out), color_(color), flush_each_input_(flush_each_input), names_(std::move(expect_peer)) {}
     void on_event(const Event& event) override;
     void on_flush() override;
 
@@ -28,6 +30,7 @@ private:
 
     std::ostream& out_;
     bool color_;
+    bool flush_each_input_;
     VerdictNames names_;
 };
 
