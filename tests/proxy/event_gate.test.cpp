@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -37,6 +38,10 @@ TEST_CASE("[proxy] event gate: work run by helpers and the decoder thread keeps 
     for (int i = 0; i < kItems; ++i) {
         gate.post([&, i] {
             if (running.fetch_add(1) != 0) ++overlaps;
+            // Long enough (a few us, like decoding a record) for a second runner to show up.
+            const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);
+            while (std::chrono::steady_clock::now() < until) {
+            }
             order.push_back(i);
             running.fetch_sub(1);
         });
