@@ -5,7 +5,8 @@
 # The Lync side is Kamailio (TLS, client certificate required, 200 OK to OPTIONS).
 # The three targets are measured in the same run, interleaved, REPS times; the table shows
 # medians, with the range over repetitions in brackets where it matters; "added" is the
-# target's p50 (p99) minus direct's p50 (p99) of the same repetition. CPU columns: CPU time of the relay process (siptap, sslsplit) per transaction
+# target's p50 (p99) minus direct's p50 (p99) of the same repetition. CPU columns: CPU time
+# of the relay process (siptap, sslsplit) per transaction
 # (request + response) during the bursts, and for siptap that of its event and output threads
 # (decoding, JSON) alone; they are steadier than wall-clock figures when the cores are shared. During
 # the sequential (latency) run: the relay's CPU per request, which shows what busy polling
