@@ -4,7 +4,9 @@
 # sslsplit (if installed) on the same loopback setup, and RSS per idle connection pair.
 # The Lync side is Kamailio (TLS, client certificate required, 200 OK to OPTIONS).
 # The three targets are measured in the same run, interleaved, REPS times; the table shows
-# medians. CPU columns: CPU time of the relay process (siptap, sslsplit) per transaction
+# medians, with the range over repetitions in brackets where it matters; "added" is the
+# target's p50 (p99) minus direct's p50 (p99) of the same repetition. CPU columns: CPU time
+# of the relay process (siptap, sslsplit) per transaction
 # (request + response) during the bursts, and for siptap that of its event and output threads
 # (decoding, JSON) alone; they are steadier than wall-clock figures when the cores are shared. During
 # the sequential (latency) run: the relay's CPU per request, which shows what busy polling
@@ -118,20 +120,22 @@ for line in open(sys.argv[1]):
     merged = {k: v for o in objs for k, v in o.items()}
     rows.setdefault(name, {}).setdefault(mode, []).append(merged)
 med = lambda xs: statistics.median(xs) if xs else float("nan")
+spread = lambda xs, f: f"{f(med(xs))} ({f(min(xs))}-{f(max(xs))})" if xs else "-"
 direct = {m: [r for r in rows.get("direct", {}).get(m, [])] for m in ("latency", "burst")}
-print(f"| target | p50 us | p99 us | added p50 us | transactions/s | CPU us per transaction | event thread us | event wake-ups per request | CPU us per sequential request |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print(f"| target | p50 us | p99 us | added p50 us | added p99 us | transactions/s | CPU us per transaction | event thread us | event wake-ups per request | CPU us per sequential request |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, modes in rows.items():
     lat, bur = modes["latency"], modes["burst"]
     p50 = med([r["p50_us"] for r in lat])
     added = med([r["p50_us"] - d["p50_us"] for r, d in zip(lat, direct["latency"])])
-    cpu = med([r.get("cpu_s", 0) * 1e6 / burst for r in bur])
+    added99 = spread([r["p99_us"] - d["p99_us"] for r, d in zip(lat, direct["latency"])], lambda x: f"{x:.0f}")
+    cpu = spread([r.get("cpu_s", 0) * 1e6 / burst for r in bur], lambda x: f"{x:.1f}")
     ev = med([r.get("events_cpu_s", 0) * 1e6 / burst for r in bur])
     wakes = med([r.get("event_sleeps", 0) / n for r in lat])
     lat_cpu = med([r.get("cpu_s", 0) * 1e6 / n for r in lat])
     print(f"| {name} | {p50:.0f} | {med([r['p99_us'] for r in lat]):.0f} | "
-          f"{'-' if name == 'direct' else f'{added:.0f}'} | {med([r['transactions_per_s'] for r in bur]):.0f} | "
-          f"{'-' if name == 'direct' else f'{cpu:.1f}'} | {f'{ev:.1f}' if ev else '-'} | {f'{wakes:.2f}' if ev else '-'} | {'-' if name == 'direct' else f'{lat_cpu:.0f}'} |")
+          f"{'-' if name == 'direct' else f'{added:.0f}'} | {'-' if name == 'direct' else added99} | {med([r['transactions_per_s'] for r in bur]):.0f} | "
+          f"{'-' if name == 'direct' else cpu} | {f'{ev:.1f}' if ev else '-'} | {f'{wakes:.2f}' if ev else '-'} | {'-' if name == 'direct' else f'{lat_cpu:.0f}'} |")
 PY
 echo "medians of $REPS interleaved repetitions (latency: $N sequential OPTIONS each, burst: $BURST pipelined)${rt:+, under $rt};" \
      "load average at start $load_start, at end $load_end"

@@ -15,7 +15,8 @@ void PollWindow::after_sleep(micros slept) {
     }
 }
 
-void run_busy_polling(boost::asio::io_context& ioc, std::chrono::microseconds max_window) {
+void run_busy_polling(boost::asio::io_context& ioc, std::chrono::microseconds max_window,
+                      const std::function<bool()>& idle_work) {
     if (max_window.count() <= 0) {
         ioc.run();
         return;
@@ -31,6 +32,7 @@ void run_busy_polling(boost::asio::io_context& ioc, std::chrono::microseconds ma
         }
         if (ioc.stopped()) return;
         if (clock::now() - last_work < window.current()) {
+            if (idle_work) idle_work();
             sched_yield();  // polling must not delay another thread that could run here
             continue;
         }

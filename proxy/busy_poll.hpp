@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 
 namespace proxy {
 
@@ -30,6 +31,9 @@ private:
 };
 
 // Returns when the io_context is stopped or out of work. A zero maximum is plain run().
-void run_busy_polling(boost::asio::io_context& ioc, std::chrono::microseconds max_window);
+// `idle_work`, if given, is called while polling finds nothing to do (before yielding the CPU):
+// a short piece of other work, returning whether there was any.
+void run_busy_polling(boost::asio::io_context& ioc, std::chrono::microseconds max_window,
+                      const std::function<bool()>& idle_work = {});
 
 }  // namespace proxy

@@ -1,6 +1,7 @@
 #include "proxy/event_gate.hpp"
 
 #include <pthread.h>
+#include <utility>
 
 namespace proxy {
 
@@ -22,6 +23,7 @@ void EventGate::post(std::function<void()> work, std::size_t bytes) {
     // A single item larger than the limit still goes through once the queue is empty.
     room_.wait(lock, [&] { return queued_bytes_ == 0 || queued_bytes_ + bytes <= kMaxQueuedBytes; });
     queue_.push_back({std::move(work), bytes});
+    queued_items_.store(queue_.size(), std::memory_order_relaxed);
     queued_bytes_ += bytes;
     ++posted_;
     const bool wake = asleep_ || flooded();  // otherwise the decoder's nap ends soon enough
@@ -41,36 +43,80 @@ void EventGate::drain() {
     outbox_.drain();
 }
 
+void EventGate::ran(std::size_t items, std::size_t bytes) {
+    {
+        std::lock_guard lock(mutex_);
+        queued_bytes_ -= bytes;
+        done_ += items;
+    }
+    room_.notify_all();
+    idle_.notify_all();
+}
+
+bool EventGate::help() {
+    if (!helpers_allowed_ || queued_items_.load(std::memory_order_relaxed) == 0) return false;
+    std::unique_lock decoding(decoding_, std::try_to_lock);
+    if (!decoding) return false;
+    Item item;
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.empty()) return false;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+        queued_items_.store(queue_.size(), std::memory_order_relaxed);
+        helped_ = true;
+    }
+    item.work();
+    item.work = nullptr;  // what it held (a leg's decoder state) is released while still decoding
+    decoding.unlock();
+    ran(1, item.bytes);
+    return true;
+}
+
 void EventGate::run() {
     pthread_setname_np(pthread_self(), "siptap-events");  // for per-thread CPU in top/ps/bench
-    std::vector<Item> batch;
+    rank_below_io_threads();
+    std::deque<Item> batch;
     for (;;) {
+        bool wake_outbox = false;
         {
             std::unique_lock lock(mutex_);
             // Nap first, so that what arrives meanwhile is taken in one batch.
             wake_.wait_for(lock, kNap, [&] { return stop_ || hurry_ > 0 || flooded(); });
-            if (queue_.empty() && !stop_) {
+            if (queue_.empty() && !stop_ && !helped_) {
                 asleep_ = true;  // nothing for a whole nap: sleep until a post wakes us
-                wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+                // (A helper may take that post's work before we look: its events need the wake-up below.)
+                wake_.wait(lock, [&] { return stop_ || !queue_.empty() || helped_; });
                 asleep_ = false;
             }
-            if (queue_.empty()) return;  // stopping, nothing left
+            // The helpers decoded it all: their events still need the output's wake-up.
+            if (queue_.empty() && !stop_) wake_outbox = std::exchange(helped_, false);
+        }
+        if (wake_outbox) {
+            outbox_.wake();
+            continue;
+        }
+        // The batch is taken while decoding: a helper must not run later work before it.
+        std::lock_guard decoding(decoding_);
+        {
+            std::lock_guard lock(mutex_);
+            if (queue_.empty()) {
+                if (stop_) return;  // stopping, nothing left
+                continue;           // a helper took it meanwhile
+            }
             batch.swap(queue_);
+            queued_items_.store(0, std::memory_order_relaxed);
+            helped_ = false;
         }
         std::size_t bytes = 0;
+        const std::size_t items = batch.size();
         for (auto& item : batch) {
             item.work();
             bytes += item.bytes;
         }
-        {
-            std::lock_guard lock(mutex_);
-            queued_bytes_ -= bytes;
-            done_ += batch.size();
-        }
         batch.clear();
+        ran(items, bytes);
         outbox_.wake();
-        room_.notify_all();
-        idle_.notify_all();
     }
 }
 

@@ -12,6 +12,12 @@
 // idle gate (nothing for a whole nap), a large backlog, drain() and stopping wake it at once,
 // so live output is never more than kNap behind the wire.
 //
+// An I/O thread that busy-polls (see busy_poll.hpp) also takes posted work, one piece at a time,
+// while it waits for its peers (help()): the decoding then fills CPU time the poll loop spent
+// yielding anyway, instead of arriving every kNap as one batch of a few hundred microseconds
+// that pushed the next relayed record aside (most of the relay's p99). One runner at a time
+// (`decoding_`) keeps the posting order; the decoder thread takes whatever is left.
+//
 // The decoder thread does not write the output either: its events go through an EventOutbox
 // (see event_outbox.hpp), so a slow reader of stdout never holds up decoding, and through the
 // backlog limit below, relaying.
@@ -22,6 +28,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -52,6 +59,12 @@ public:
     // Returns once everything posted so far has run and its events have reached `out` (e.g.
     // before that bus ends).
     void drain();
+    // On an I/O thread with nothing to relay: runs the oldest posted work if no other thread is
+    // decoding. Returns whether it ran something. Does nothing unless helpers are allowed.
+    bool help();
+    // Off by default: posted work may then block (a pcap file's write) where an I/O thread must
+    // not. Set before the I/O threads start.
+    void allow_helpers(bool allow) { helpers_allowed_ = allow; }
 
     static decoder::Micros now() {
         using namespace std::chrono;
@@ -77,8 +90,15 @@ private:
     std::atomic<std::uint64_t> last_id_{0};
     std::mutex mutex_;
     std::condition_variable wake_, room_, idle_;
-    std::vector<Item> queue_;
+    // Accounts for work that ran (under mutex_) and tells drain() and post() about it.
+    void ran(std::size_t items, std::size_t bytes);
+
+    std::mutex decoding_;  // held while posted work runs, by the decoder thread or a helper
+    std::deque<Item> queue_;
+    std::atomic<std::size_t> queued_items_{0};  // queue_.size(), for help() to look without locking
     std::size_t queued_bytes_ = 0;
+    bool helpers_allowed_ = false;
+    bool helped_ = false;  // a helper ran work since the decoder thread last woke the outbox
     std::uint64_t posted_ = 0, done_ = 0;
     bool stop_ = false;
     bool asleep_ = false;   // waiting with no deadline: the next post must wake it

@@ -1,6 +1,7 @@
 #include "proxy/event_outbox.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,16 @@ bool structural(const decoder::Event& e) {
 std::int64_t steady_nanos() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
 }  // namespace
+
+void rank_below_io_threads() {
+    int policy = 0;
+    sched_param param{};
+    if (pthread_getschedparam(pthread_self(), &policy, &param) != 0) return;
+    if ((policy == SCHED_FIFO || policy == SCHED_RR) && param.sched_priority > sched_get_priority_min(policy)) {
+        --param.sched_priority;
+        pthread_setschedparam(pthread_self(), policy, &param);  // best effort: a failure changes nothing
+    }
+}
 
 decoder::Event dropped_events_notice(const decoder::Event& next, std::uint64_t dropped) {
     decoder::Event e;
@@ -76,6 +87,7 @@ void EventOutbox::drain() {
 
 void EventOutbox::run() {
     pthread_setname_np(pthread_self(), "siptap-output");
+    rank_below_io_threads();
     std::deque<decoder::Event> batch;
     for (;;) {
         {

@@ -65,6 +65,12 @@ private:
     std::thread thread_;  // last: starts after the members above exist
 };
 
+// For the decoder and output threads, at their start: under realtime scheduling (the relay run
+// with chrt), one priority below the relay's I/O threads, so that a batch of decoding never
+// holds a CPU that a relayed record waits for; still above every normally scheduled job, so the
+// events keep up on a busy machine. Does nothing under normal scheduling.
+void rank_below_io_threads();
+
 // The notice that stands for `dropped` events of one connection, in its place.
 decoder::Event dropped_events_notice(const decoder::Event& next, std::uint64_t dropped);
 

@@ -1,5 +1,6 @@
 #include "proxy/leg_recorder.hpp"
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,9 @@ struct LegRecorder::State {
     PcapngWriter* capture_file = nullptr;
     bool pcap_decrypted = false;
     bool decrypts = false;  // the decoder reads this TLS leg's records itself
+    // `decrypts` as the I/O thread may read it: once set, plaintext() need not post what the
+    // decoder would ignore (set only after `decrypts`, which never goes back to false).
+    std::atomic<bool> ignores_plaintext{false};
     std::vector<Watched> evidence;
 };
 
@@ -125,6 +129,7 @@ std::vector<HeldInput> LegRecorder::State::take_held() noexcept {
     // Whether the decoder had the keys when it met the ServerHello it is about to be given;
     // secrets logged later come too late for it.
     decrypts = !keys.empty();
+    if (decrypts) ignores_plaintext.store(true, std::memory_order_release);
     return hold.release();
 }
 
@@ -163,6 +168,8 @@ void LegRecorder::wire(Dir dir, std::span<const std::byte> data) noexcept {
 }
 
 void LegRecorder::plaintext(Dir dir, std::span<const std::byte> data) noexcept {
+    // Work posted from here on runs after `decrypts` was set: it would only feed the pcap.
+    if (!pcap_plaintext_ && state_->ignores_plaintext.load(std::memory_order_acquire)) return;
     try {
         post([dir, now = EventGate::now(), bytes = std::vector<std::byte>(data.begin(), data.end())](State& s) {
             if (!s.decrypts) s.connection.on_plaintext(dir, bytes, now);
@@ -222,6 +229,7 @@ void LegRecorder::handshakes_done(LegRecorder& a, LegRecorder& b) noexcept {
 }
 
 void LegRecorder::write_pcap(PcapngWriter& out, bool decrypted) {
+    pcap_plaintext_ = pcap_plaintext_ || decrypted;
     post([&out, decrypted, now = EventGate::now()](State& s) {
         s.pcap_decrypted = decrypted;
         s.pcap = std::make_unique<SyntheticTcp>(out, s.connection.client(), s.connection.server(), now);

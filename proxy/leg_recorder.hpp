@@ -63,6 +63,7 @@ private:
     EventGate& gate_;
     std::uint64_t id_;
     std::shared_ptr<State> state_;
+    bool pcap_plaintext_ = false;  // --write-pcap takes this leg's plaintext (on the leg's I/O thread)
 };
 
 }  // namespace proxy

@@ -126,6 +126,9 @@ void RelayServer::Impl::setup() {
     if (!config.keylog_file.empty()) keylog = std::make_unique<KeyLogWriter>(config.keylog_file);
     if (!config.pcap_file.empty()) pcap = std::make_unique<PcapngWriter>("--write-pcap", config.pcap_file);
     if (!config.capture_file.empty()) capture = open_capture(config);
+    // The I/O threads may decode while they poll (see event_gate.hpp), unless decoding writes a
+    // pcap file, whose writes may block.
+    gate.allow_helpers(!pcap && !capture);
     if (!config.plain) {
         if (!config.forge_ca.empty()) {
             forge = std::make_unique<CertForge>(config.forge_ca, config.trust_file);
@@ -332,7 +335,7 @@ RelayStats RelayServer::run(bool handle_signals) {
         threads.emplace_back([&im, &failed_mutex, &failed, i] {
             pthread_setname_np(pthread_self(), ("siptap-io" + std::to_string(i)).c_str());
             try {
-                run_busy_polling(im.io[i]->ioc, im.config.busy_poll);
+                run_busy_polling(im.io[i]->ioc, im.config.busy_poll, [&im] { return im.gate.help(); });
             } catch (...) {
                 std::lock_guard lock(failed_mutex);
                 if (!failed) failed = std::current_exception();
