@@ -182,7 +182,7 @@ private:
         if (a.encrypted) return;  // the relay also reports it decrypted
         const bool from_lync = up && e.src.port == lync_port_;
         const bool from_um = !up && e.src == um_;
-        if (a.description == "close_notify") {
+        if (a.code == decoder::AlertDescription::CloseNotify) {
             if (from_lync) say("Lync answers with its own close_notify");
             if (from_um) say("UM says goodbye (TLS close_notify)");
         } else if (from_lync) {

@@ -27,15 +27,16 @@
 #include <stdexcept>
 #include <vector>
 
-#include "decoder/openssl_ptr.hpp"
 #include "decoder/private_file.hpp"
+#include "proxy/cert_mint.hpp"
 
 namespace cli::demo {
 
 namespace {
 
-using Key = decoder::OpenSslPtr<EVP_PKEY, EVP_PKEY_free>;
-using Cert = decoder::OpenSslPtr<X509, X509_free>;
+using proxy::CertDescription;
+using Key = proxy::PkeyPtr;
+using Cert = proxy::X509Ptr;
 
 std::runtime_error ssl_error(const std::string& what) {
     unsigned long code = ERR_get_error();
@@ -46,54 +47,37 @@ std::runtime_error ssl_error(const std::string& what) {
 }
 
 Key new_key() {
-    Key k(EVP_EC_gen("P-256"));
+    Key k = proxy::make_key(proxy::KeyType{});
     if (!k) throw ssl_error("cannot generate an EC P-256 key");
     return k;
-}
-
-void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-    if (!ext) throw ssl_error("cannot build extension " + value);
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
 }
 
 // issuer == nullptr: self-signed CA. Validity in seconds relative to now.
 Cert make_cert(const std::string& cn, const std::vector<std::string>& sans, EVP_PKEY* key, X509* issuer,
                EVP_PKEY* issuer_key, long from_s, long to_s) {
-    Cert cert(X509_new());
-    X509* c = cert.get();
-    X509_set_version(c, 2);
-    unsigned char serial[12];
-    RAND_bytes(serial, sizeof serial);
-    serial[0] &= 0x7f;
-    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
-    BN_free(bn);
-    X509_NAME* name = X509_get_subject_name(c);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
-                               -1, 0);
-    X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name);
-    X509_gmtime_adj(X509_getm_notBefore(c), from_s);
-    X509_gmtime_adj(X509_getm_notAfter(c), to_s);
-    X509_set_pubkey(c, key);
-    add_ext(c, issuer, NID_subject_key_identifier, "hash");
+    const proxy::X509NamePtr name = proxy::make_name({{"CN", cn}});
+    CertDescription d;
+    d.subject = name.get();
+    d.key = key;
+    d.issuer = issuer;
+    d.issuer_key = issuer_key;
+    d.not_before = from_s;
+    d.not_after = to_s;
+    d.extensions = {{NID_subject_key_identifier, "hash"}};
     if (!issuer) {
-        add_ext(c, nullptr, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(c, nullptr, NID_key_usage, "critical,keyCertSign,cRLSign");
+        d.extensions.push_back({NID_basic_constraints, "critical,CA:TRUE"});
+        d.extensions.push_back({NID_key_usage, "critical,keyCertSign,cRLSign"});
     } else {
-        add_ext(c, issuer, NID_authority_key_identifier, "keyid:always");
-        add_ext(c, issuer, NID_basic_constraints, "critical,CA:FALSE");
-        add_ext(c, issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-        add_ext(c, issuer, NID_ext_key_usage, "serverAuth,clientAuth");
+        d.extensions.push_back({NID_authority_key_identifier, "keyid:always"});
+        d.extensions.push_back({NID_basic_constraints, "critical,CA:FALSE"});
+        d.extensions.push_back({NID_key_usage, "critical,digitalSignature,keyEncipherment"});
+        d.extensions.push_back({NID_ext_key_usage, "serverAuth,clientAuth"});
         std::string san;
         for (const auto& s : sans) san += (san.empty() ? "DNS:" : ",DNS:") + s;
-        if (!san.empty()) add_ext(c, issuer, NID_subject_alt_name, san);
+        if (!san.empty()) d.extensions.push_back({NID_subject_alt_name, san});
     }
-    if (!X509_sign(c, issuer_key ? issuer_key : key, EVP_sha256())) throw ssl_error("cannot sign " + cn);
+    Cert cert = proxy::mint_certificate(d);
+    if (!cert) throw ssl_error("cannot make the certificate of " + cn);
     return cert;
 }
 

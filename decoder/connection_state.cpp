@@ -60,7 +60,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
         if (alert->encrypted) return on_encrypted_alert(dir, ts, alert_sized(alert->length.value_or(0)));
         // A close_notify or a fatal alert is where that side ended the connection, even if
         // the other side's FIN reaches the wire first.
-        if (alert->description == "close_notify") {
+        if (alert->code == AlertDescription::CloseNotify) {
             close_notify_[i] = true;
             mark_close(dir, CloseHow::CloseNotify, ts);
         } else if (alert->level == "fatal") {

@@ -121,8 +121,8 @@ void Diagnoser::on_event(const Event& e) {
     else if (const auto* s = e.as<SipMessage>()) on_sip(e, info, *s);
     else if (const auto* a = e.as<TlsAlert>()) {
         if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
-        if (sender == Side::Server && !a->encrypted && a->level == "fatal") check_refusal(e, info, a->description);
-        if (a->level == "fatal" && a->description != "close_notify" && !a->encrypted)
+        if (sender == Side::Server && !a->encrypted && a->level == "fatal") check_refusal(e, info, {.alert = a->code});
+        if (a->level == "fatal" && a->code != AlertDescription::CloseNotify && !a->encrypted)
             check_weak_signatures(e, info, sender == Side::Client ? Side::Server : Side::Client, a->description);
     } else if (const auto* c = e.as<ConnClose>()) {
         on_close(e, info, *c);
@@ -221,7 +221,7 @@ void Diagnoser::on_close(const Event& e, ConnInfo& info, const ConnClose& c) {
     check_ca_list(e, info, CaListAnswer::Unknown);
     // A server that closes right after the ClientHello, without an alert, refused it too.
     if (c.side == Side::Server && (c.how == CloseHow::Fin || c.how == CloseHow::Rst))
-        check_refusal(e, info, to_string(c.how));
+        check_refusal(e, info, {.close = c.how});
     for (auto& f : check_close(c, e.transport, info.client, info.server)) emit(e, info, std::move(f), {e.seq});
 }
 
@@ -262,7 +262,7 @@ void Diagnoser::check_weak_signatures(const Event& e, ConnInfo& info, Side side,
     s.weak_signatures.clear();
 }
 
-void Diagnoser::check_refusal(const Event& e, ConnInfo& info, std::string_view refusal) {
+void Diagnoser::check_refusal(const Event& e, ConnInfo& info, const HelloRefusal& refusal) {
     if (!info.client_hello || info.refusal_named) return;
     if (auto f = check_refused_hello(*info.client_hello, refusal, info.client, info.server)) {
         info.refusal_named = true;

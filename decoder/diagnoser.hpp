@@ -56,7 +56,7 @@ private:
     void on_certificate(const Event& e, ConnInfo& info, const Certificate& c);
     void on_sip(const Event& e, ConnInfo& info, const SipMessage& m);
     void on_close(const Event& e, ConnInfo& info, const ConnClose& c);
-    void check_refusal(const Event& e, ConnInfo& info, std::string_view refusal);
+    void check_refusal(const Event& e, ConnInfo& info, const HelloRefusal& refusal);
     void check_name(const Event& e, ConnInfo& info, Side side, bool final);
     void check_chain(const Event& e, ConnInfo& info, Side side);
     void check_ca_list(const Event& e, ConnInfo& info, CaListAnswer answer);

@@ -120,7 +120,7 @@ FindingDraft no_client_certificate(const Endpoint& client) {
 }
 
 std::optional<FindingDraft> check_alert(const TlsAlert& a, Side sender, const Endpoint& from) {
-    if (a.encrypted || a.description == "close_notify") return std::nullopt;
+    if (a.encrypted || a.code == AlertDescription::CloseNotify) return std::nullopt;
     const std::string who = from.to_string() + " (" + to_string(sender) + ")";
     if (a.level == "fatal")
         return FindingDraft{Severity::Error, "tls-alert",

@@ -44,9 +44,15 @@ std::optional<FindingDraft> check_alert(const TlsAlert& alert, Side sender, cons
 std::optional<FindingDraft> check_sip_response(const SipMessage& message, const Endpoint& from);
 std::optional<FindingDraft> check_ms_diagnostics(const SipMessage& message, const Endpoint& from);
 
+// How a server refused a ClientHello before any ServerHello: with a fatal alert, or by closing.
+struct HelloRefusal {
+    std::optional<AlertDescription> alert = std::nullopt;  // protocol_version, handshake_failure, ...
+    std::optional<CloseHow> close = std::nullopt;          // Fin or Rst
+};
+
 // tls-version-mismatch or no-shared-cipher: the server refused `hello` before any ServerHello,
-// with the alert `refusal` (protocol_version, handshake_failure) or by closing ("fin", "rst").
-std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, std::string_view refusal,
+// with the alert protocol_version or handshake_failure, or by closing (FIN or RST).
+std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, const HelloRefusal& refusal,
                                                 const Endpoint& client, const Endpoint& server);
 // The highest version a ClientHello offers (supported_versions, else its version), or "".
 std::string highest_offered_version(const TlsMessage& hello);

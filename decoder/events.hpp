@@ -33,6 +33,9 @@ enum class Dir { ClientToServer, ServerToClient };
 enum class Side { Client, Server };
 enum class Severity { Info, Warning, Error };
 enum class CloseHow { Fin, Rst, CloseNotify, Alert, Timeout, CaptureEnd };
+// A TLS alert's description by its number (RFC 8446 6.2), for the code that tells alerts
+// apart; any other number is a valid value too. Events and the JSON keep the name.
+enum class AlertDescription : std::uint8_t { CloseNotify = 0, HandshakeFailure = 40, ProtocolVersion = 70 };
 
 const char* to_string(Transport);
 const char* to_string(Side);
@@ -105,6 +108,7 @@ struct TlsAlert {
     // The record's length when encrypted: every alert is two bytes of plaintext, so the
     // length tells an alert-sized record from anything else.
     std::optional<std::uint64_t> length = std::nullopt;
+    std::optional<AlertDescription> code = std::nullopt;  // the description's number; empty when encrypted
 };
 
 struct ConnClose {

@@ -31,15 +31,15 @@ std::string highest_offered_version(const TlsMessage& hello) {
     return best;
 }
 
-std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, std::string_view refusal,
+std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, const HelloRefusal& refusal,
                                                 const Endpoint& client, const Endpoint& server) {
     const std::string highest = highest_offered_version(hello);
     const std::string who = named(server, Side::Server) + " refused the ClientHello of " + named(client, Side::Client);
-    const bool closed = refusal == "fin" || refusal == "rst";
-    if (refusal == "protocol_version" || (closed && !highest.empty() && highest < "TLS 1.2")) {
+    const bool closed = refusal.close == CloseHow::Fin || refusal.close == CloseHow::Rst;
+    if (refusal.alert == AlertDescription::ProtocolVersion || (closed && !highest.empty() && highest < "TLS 1.2")) {
         const bool client_older = !highest.empty() && highest < "TLS 1.2";
         std::string msg = who + ", whose highest TLS version is " + (highest.empty() ? "not shown" : highest) +
-                          (closed ? ", by closing the connection (" + std::string(refusal) + ") before any ServerHello"
+                          (closed ? ", by closing the connection (" + std::string(to_string(*refusal.close)) + ") before any ServerHello"
                                   : ", with the fatal alert protocol_version") +
                           ": the two sides have no TLS version in common. ";
         msg += client_older
@@ -52,7 +52,7 @@ std::optional<FindingDraft> check_refused_hello(const TlsMessage& hello, std::st
                      "guidance\" and \"Enable TLS 1.2 for Skype for Business Server\").";
         return FindingDraft{Severity::Error, "tls-version-mismatch", msg};
     }
-    if (refusal == "handshake_failure")
+    if (refusal.alert == AlertDescription::HandshakeFailure)
         return FindingDraft{Severity::Error, "no-shared-cipher",
                             who + " with the fatal alert handshake_failure before any ServerHello: most often no "
                                   "cipher suite in common. The client offered " +

@@ -156,7 +156,7 @@ void ConnectionLadder::add(const Event& e) {
         add_sip(e, *s);
     } else if (const auto* a = e.as<TlsAlert>()) {
         const std::string label = a->encrypted ? "alert (encrypted)" : "ALERT " + a->level + " " + a->description;
-        const bool benign = !a->encrypted && a->description == "close_notify";
+        const bool benign = !a->encrypted && a->code == AlertDescription::CloseNotify;
         push({RowKind::Alert, benign ? Tone::Tls : Tone::Problem, e.ts, from, to, label, {e.seq}});
     } else if (const auto* c = e.as<ConnClose>()) {
         add_close(e, *c);

@@ -147,7 +147,8 @@ void TlsSession::Impl::named_alerts(Dir dir, Bytes f, std::vector<Payload>& out)
     if (f.empty() || f.size() % 2)
         return fail(dir, "malformed alert record of " + std::to_string(f.size()) + " bytes", out);
     for (std::size_t i = 0; i < f.size(); i += 2)
-        out.emplace_back(TlsAlert{alert_level_name(byte(i)), alert_description_name(byte(i + 1)), false});
+        out.emplace_back(TlsAlert{alert_level_name(byte(i)), alert_description_name(byte(i + 1)), false, std::nullopt,
+                                  AlertDescription{byte(i + 1)}});
 }
 
 void TlsSession::Impl::on_handshake_record(Dir dir, const Record& record,

@@ -1,14 +1,12 @@
 #include "proxy/cert_forge.hpp"
 
-#include <cstdio>
 #include <cstdlib>
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdexcept>
 
+#include "proxy/cert_mint.hpp"
 #include "proxy/system_roots.hpp"
 
 namespace proxy {
@@ -24,54 +22,21 @@ std::string sha256_key(X509* cert) {
     return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-// A fresh key of the original's type and size (RSA bits, EC curve); P-256 otherwise.
-PkeyPtr fresh_key_like(const EVP_PKEY* original) {
-    if (original && EVP_PKEY_is_a(original, "RSA"))
-        return PkeyPtr(EVP_RSA_gen(static_cast<unsigned>(EVP_PKEY_get_bits(original))));
-    char curve[64] = "P-256";
-    if (original && EVP_PKEY_is_a(original, "EC")) {
-        std::size_t n = 0;
-        if (EVP_PKEY_get_group_name(original, curve, sizeof curve, &n) != 1) std::snprintf(curve, sizeof curve, "P-256");
-    }
-    return PkeyPtr(EVP_EC_gen(curve));
-}
-
-bool set_random_serial(X509* x) {
-    BIGNUM* bn = BN_new();
-    bool ok = bn && BN_rand(bn, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
-              BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != nullptr;
-    BN_free(bn);
-    return ok;
-}
-
-bool add_ext(X509* x, X509* issuer, int nid, const char* value) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer ? issuer : x, x, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    const bool ok = ext && X509_add_ext(x, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
 // A self-signed CA that exists only in this process: what it signs chains nowhere.
 Identity throwaway_ca() {
     Identity ca;
-    ca.key.reset(EVP_EC_gen("P-256"));
-    ca.cert.reset(X509_new());
-    X509* x = ca.cert.get();
-    X509_NAME* name = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>("siptap throwaway untrusted CA"), -1, -1, 0);
-    const bool ok = ca.key && X509_set_version(x, 2) && set_random_serial(x) &&
-                    X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
-                    X509_gmtime_adj(X509_getm_notBefore(x), -86400) &&
-                    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 3650) && X509_set_pubkey(x, ca.key.get()) &&
-                    add_ext(x, nullptr, NID_basic_constraints, "critical,CA:TRUE") &&
-                    add_ext(x, nullptr, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-                    add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
-                    X509_sign(x, ca.key.get(), EVP_sha256()) > 0;
-    X509_NAME_free(name);
-    if (!ok) throw std::runtime_error("cannot generate the throwaway CA: " + drain_openssl_errors());
+    ca.key = make_key(KeyType{});
+    const X509NamePtr name = make_name({{"CN", "siptap throwaway untrusted CA"}});
+    CertDescription d;
+    d.subject = name.get();
+    d.key = ca.key.get();
+    d.not_before = -86400;
+    d.not_after = 86400L * 3650;
+    d.extensions = {{NID_basic_constraints, "critical,CA:TRUE"},
+                    {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                    {NID_subject_key_identifier, "hash"}};
+    if (ca.key) ca.cert = mint_certificate(d);
+    if (!ca.cert) throw std::runtime_error("cannot generate the throwaway CA: " + drain_openssl_errors());
     return ca;
 }
 
@@ -147,26 +112,26 @@ std::string CertForge::untrusted_reason(X509* original, STACK_OF(X509)* chain) c
 
 std::shared_ptr<const Identity> CertForge::make(X509* original, const Identity& signer, std::string* error) const {
     auto id = std::make_shared<Identity>();
-    id->key = fresh_key_like(X509_get0_pubkey(original));
-    id->cert.reset(X509_new());
-    X509* x = id->cert.get();
-    bool ok = id->key && x && X509_set_version(x, 2) && set_random_serial(x) &&
-              X509_set_subject_name(x, X509_get_subject_name(original)) &&
-              X509_set_issuer_name(x, X509_get_subject_name(signer.cert.get())) &&
-              X509_set1_notBefore(x, X509_get0_notBefore(original)) &&
-              X509_set1_notAfter(x, X509_get0_notAfter(original)) && X509_set_pubkey(x, id->key.get());
-    for (int nid : kCopiedExtensions) {
-        const int at = X509_get_ext_by_NID(original, nid, -1);
-        if (ok && at >= 0) ok = X509_add_ext(x, X509_get_ext(original, at), -1) == 1;
-    }
+    // A fresh key of the original's type and size; subject, validity and the copied
+    // extensions as they are; the original's digest where the signer's key allows it.
+    id->key = make_key(key_type_of(X509_get0_pubkey(original)));
+    CertDescription d;
+    d.subject = X509_get_subject_name(original);
+    d.key = id->key.get();
+    d.issuer = signer.cert.get();
+    d.issuer_key = signer.key.get();
+    d.validity_of = original;
+    for (int nid : kCopiedExtensions)
+        if (const int at = X509_get_ext_by_NID(original, nid, -1); at >= 0) d.copied.push_back(X509_get_ext(original, at));
     // A peer that checks revocation fetches the CRL its issuer signed: ours, for our issuer.
     const std::string& crl_url = &signer == &ca_ ? crl_url_ : untrusted_crl_url_;
-    if (ok && !crl_url.empty() && X509_get_ext_by_NID(original, NID_crl_distribution_points, -1) >= 0)
-        ok = add_ext(x, nullptr, NID_crl_distribution_points, ("URI:" + crl_url).c_str());
-    ok = ok && add_ext(x, nullptr, NID_subject_key_identifier, "hash") &&
-         add_ext(x, signer.cert.get(), NID_authority_key_identifier, "keyid") &&
-         X509_sign(x, signer.key.get(), digest_like(original, signer.key.get())) > 0;
-    if (!ok) {
+    if (!crl_url.empty() && X509_get_ext_by_NID(original, NID_crl_distribution_points, -1) >= 0)
+        d.extensions.push_back({NID_crl_distribution_points, "URI:" + crl_url});
+    d.extensions.push_back({NID_subject_key_identifier, "hash"});
+    d.extensions.push_back({NID_authority_key_identifier, "keyid"});
+    d.digest = digest_like(original, signer.key.get());
+    if (id->key) id->cert = mint_certificate(d);
+    if (!id->cert) {
         if (error) *error = "cannot forge a certificate: " + drain_openssl_errors();
         return nullptr;
     }

@@ -8,9 +8,9 @@
 // upstream judges our certificate after its handshake: siptap waits for its verdict (see
 // below) and refuses the client's certificate with the upstream's alert.
 //
-// Forged certificates (--forge-ca): the upstream's handshake runs until it asks for our client
-// certificate; the upstream's certificate is then known and its forgery is presented to the
-// client (mode c). The client's handshake runs until its certificate arrives; inside OpenSSL's
+// Forged certificates (--forge-ca; forged_handshakes.cpp, one named step each): the
+// upstream's handshake runs until it asks for our client certificate; the upstream's
+// certificate is then known and its forgery is presented to the client (mode c). The client's handshake runs until its certificate arrives; inside OpenSSL's
 // verify callback, holding the client's handshake, siptap waits while the upstream's handshake
 // is finished with the forgery of the client's certificate (the callback runs on a
 // VerdictPool thread, see verdict_pool.hpp; the upstream's handshake on the I/O threads, so

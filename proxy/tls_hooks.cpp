@@ -63,8 +63,8 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
     if (!hooks->recorder || !alert_encrypted_on_wire(ssl)) return;  // the decoder saw it in clear
     const auto dir = received ? hooks->peer_dir : decoder::reverse(hooks->peer_dir);
     hooks->recorder->payload(dir, decoder::TlsAlert{decoder::tls::alert_level_name(b[0]),
-                                                    decoder::tls::alert_description_name(b[1]),
-                                                    false});
+                                                    decoder::tls::alert_description_name(b[1]), false,
+                                                    std::nullopt, decoder::AlertDescription{b[1]}});
 }
 
 int on_client_hello(SSL* ssl, int* alert, void*) {

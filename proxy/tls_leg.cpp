@@ -24,11 +24,11 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-TlsLeg::Transport& transport_of(BIO* bio) { return *static_cast<TlsLeg::Transport*>(BIO_get_data(bio)); }
+TlsLeg::BioContext& bio_context_of(BIO* bio) { return *static_cast<TlsLeg::BioContext*>(BIO_get_data(bio)); }
 
 int bio_write(BIO* bio, const char* data, int size) {
     BIO_clear_retry_flags(bio);
-    auto& t = transport_of(bio);
+    auto& t = bio_context_of(bio);
     error_code ec;
     const std::size_t n = t.socket->send_now(data, static_cast<std::size_t>(size), ec, t.fd);
     if (ec == asio::error::would_block) BIO_set_retry_write(bio);
@@ -38,7 +38,7 @@ int bio_write(BIO* bio, const char* data, int size) {
 
 int bio_read(BIO* bio, char* data, int size) {
     BIO_clear_retry_flags(bio);
-    auto& t = transport_of(bio);
+    auto& t = bio_context_of(bio);
     error_code ec;
     const std::size_t n = t.socket->receive_now(data, static_cast<std::size_t>(size), ec, t.fd);
     if (ec == asio::error::would_block) {
@@ -73,14 +73,14 @@ BIO_METHOD* tapped_socket_bio() {
 }  // namespace
 
 TlsLeg::TlsLeg(TappedSocket socket, asio::ssl::context& context)
-    : socket_(std::move(socket)), transport_{&socket_, {}, -1}, ssl_(SSL_new(context.native_handle())) {
+    : socket_(std::move(socket)), bio_context_{&socket_, {}, -1}, ssl_(SSL_new(context.native_handle())) {
     BIO* bio = tapped_socket_bio() ? BIO_new(tapped_socket_bio()) : nullptr;
     if (!ssl_ || !bio) {
         BIO_free(bio);
         SSL_free(ssl_);
         throw std::bad_alloc();
     }
-    BIO_set_data(bio, &transport_);
+    BIO_set_data(bio, &bio_context_);
     SSL_set_bio(ssl_, bio, bio);
     // As asio::ssl::stream did, plus read-ahead: one recv per burst of records, not two per record.
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
@@ -91,7 +91,7 @@ TlsLeg::~TlsLeg() { SSL_free(ssl_); }
 
 void TlsLeg::clear_errors() {
     ERR_clear_error();
-    transport_.error = {};
+    bio_context_.error = {};
 }
 
 TlsLeg::Wait TlsLeg::classify(int ret, error_code& ec) {
@@ -106,8 +106,8 @@ TlsLeg::Wait TlsLeg::classify(int ret, error_code& ec) {
     case SSL_ERROR_WANT_CLIENT_HELLO_CB: ec = asio::error::in_progress; return Wait::None;
     default: break;
     }
-    if (transport_.error == asio::error::eof) ec = asio::ssl::error::stream_truncated;
-    else if (transport_.error) ec = transport_.error;
+    if (bio_context_.error == asio::error::eof) ec = asio::ssl::error::stream_truncated;
+    else if (bio_context_.error) ec = bio_context_.error;
     else if (const unsigned long e = ERR_get_error()) ec = error_code(static_cast<int>(e), asio::error::get_ssl_category());
     else ec = asio::ssl::error::unspecified_system_error;
     return Wait::None;
@@ -140,18 +140,18 @@ asio::awaitable<error_code> TlsLeg::handshake_on(asio::thread_pool::executor_typ
         // The step runs on its own duplicate of the descriptor: the watchdog may close the
         // socket meanwhile (on the I/O thread), and its number must not be reused under the step.
         struct Duplicate {
-            Transport& t;
+            BioContext& t;
             ~Duplicate() {
                 if (t.fd >= 0) ::close(t.fd);
                 t.fd = -1;
             }
         };
-        transport_.fd = ::dup(socket_.socket().native_handle());
-        if (transport_.fd < 0) co_return error_code(errno, asio::error::get_system_category());
+        bio_context_.fd = ::dup(socket_.socket().native_handle());
+        if (bio_context_.fd < 0) co_return error_code(errno, asio::error::get_system_category());
         error_code ec;
         Wait w = Wait::None;
         {
-            Duplicate closes{transport_};
+            Duplicate closes{bio_context_};
             co_await asio::co_spawn(steps, [&]() -> asio::awaitable<void> {
                 w = handshake_step(role, ec);
                 co_return;

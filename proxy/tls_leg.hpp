@@ -63,8 +63,9 @@ public:
                                                                      std::chrono::steady_clock::time_point deadline,
                                                                      std::string& early);
 
-    // For the BIO (tls_leg.cpp).
-    struct Transport {
+    // What the leg's custom BIO reads and writes through (its BIO_get_data, tls_leg.cpp).
+    // Not a transport kind: decoder::Transport (Udp/Tcp/Tls) is that.
+    struct BioContext {
         TappedSocket* socket;
         boost::system::error_code error;  // the last failed recv/send (not would_block)
         int fd = -1;  // during handshake_on's steps: a duplicate descriptor to use
@@ -83,7 +84,7 @@ private:
     Wait verdict_read(const TlsLegHooks& hooks, std::string& early, boost::system::error_code& ec);
 
     TappedSocket socket_;
-    Transport transport_;
+    BioContext bio_context_;
     SSL* ssl_;
 };
 

@@ -8,18 +8,6 @@ namespace proxy {
 
 namespace asio = boost::asio;
 
-const char* to_string(PeerClose c) {
-    switch (c) {
-    case PeerClose::Fin: return "fin";
-    case PeerClose::Rst: return "rst";
-    case PeerClose::CloseNotify: return "close_notify";
-    case PeerClose::Alert: return "alert";
-    case PeerClose::Aborted: return "aborted";
-    case PeerClose::HandshakeFailed: return "handshake_failed";
-    }
-    return "?";
-}
-
 void send_fin(TappedSocket& to) noexcept {
     boost::system::error_code ec;
     if (!to.socket().is_open()) return;

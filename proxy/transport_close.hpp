@@ -11,8 +11,9 @@
 
 namespace proxy {
 
-enum class PeerClose { Fin, Rst, CloseNotify, Alert, Aborted, HandshakeFailed };
-const char* to_string(PeerClose);
+// How a pump's or mirror's source ended. It has no names of its own: events name a close
+// with decoder::CloseHow (to_string), the one table of those names.
+enum class PeerClose { Fin, Rst, CloseNotify, Alert, Aborted };
 
 void send_fin(TappedSocket& to) noexcept;
 void send_rst(TappedSocket& to) noexcept;

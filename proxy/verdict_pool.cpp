@@ -26,4 +26,9 @@ void VerdictPool::update(const std::function<void()>& change) {
     changed_.notify_all();
 }
 
+void VerdictPool::inspect(const std::function<void()>& look) {
+    std::lock_guard lock(mutex_);
+    look();
+}
+
 }  // namespace proxy

@@ -32,6 +32,8 @@ public:
     bool wait(const std::function<bool()>& ready, std::chrono::steady_clock::time_point deadline);
     // Makes `change` (under the pool's lock) and wakes the waiters to check again.
     void update(const std::function<void()>& change);
+    // Runs `look` under the pool's lock without waking anyone: reads of what update() changes.
+    void inspect(const std::function<void()>& look);
 
 private:
     std::mutex mutex_;

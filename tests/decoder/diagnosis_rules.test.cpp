@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "decoder/diagnoser.hpp"
 #include "decoder/diagnosis_rules.hpp"
 #include "decoder/ms_diagnostics_table.hpp"
@@ -118,7 +120,8 @@ TEST_CASE("[rules] teardown rules", "[rules]") {
 
 TEST_CASE("[rules] alerts, SIP errors and ms-diagnostics", "[rules]") {
     const Endpoint lync{"10.0.0.3", 5061};
-    CHECK_FALSE(check_alert({"warning", "close_notify", false}, Side::Client, lync));
+    CHECK_FALSE(check_alert({"warning", "close_notify", false, std::nullopt, AlertDescription::CloseNotify}, Side::Client,
+                            lync));
     CHECK_FALSE(check_alert({"unknown", "encrypted", true}, Side::Server, lync));
     auto a = check_alert({"fatal", "unknown_ca", false}, Side::Server, lync);
     REQUIRE(a);
@@ -181,7 +184,13 @@ TEST_CASE("[rules] a refused ClientHello: version mismatch or no shared cipher",
     hello.version = version;
     hello.supported_versions = supported;
     hello.ciphers = {"TLS_RSA_WITH_AES_128_CBC_SHA"};
-    const auto f = check_refused_hello(hello, refusal, client, server);
+    // The refusals as the events name them, typed as the rule takes them.
+    const std::map<std::string, HelloRefusal> typed{{"fin", {.close = CloseHow::Fin}},
+                                                    {"rst", {.close = CloseHow::Rst}},
+                                                    {"protocol_version", {.alert = AlertDescription::ProtocolVersion}},
+                                                    {"handshake_failure", {.alert = AlertDescription::HandshakeFailure}},
+                                                    {"unknown_ca", {.alert = AlertDescription{48}}}};
+    const auto f = check_refused_hello(hello, typed.at(refusal), client, server);
     REQUIRE(bool(f) == !code.empty());
     if (!f) return;
     CHECK(f->code == code);

@@ -9,6 +9,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "proxy/cert_mint.hpp"
+
 namespace fixture {
 namespace {
 
@@ -19,15 +21,6 @@ void check(bool ok, const char* what) {
     throw std::runtime_error(std::string(what) + ": " + buf);
 }
 
-void add_extension(X509* cert, X509* issuer, int nid, const std::string& value) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-    check(ext != nullptr, "X509V3_EXT_conf_nid");
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-}
-
 std::string join(const std::vector<std::string>& items) {
     std::string out = "[";
     for (const auto& s : items) out += (out.size() > 1 ? "," : "") + s;
@@ -36,39 +29,37 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
+// The fixtures' profile (which extensions, in which order) on top of the one minting helper.
 Issued make_certificate(const CertSpec& spec, const Issued* issuer) {
     Issued out;
-    out.key.reset(spec.rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048})
-                           : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    proxy::KeyType type;
+    if (spec.rsa) type.algorithm = proxy::KeyType::Rsa;  // 2048 bits
+    out.key = proxy::make_key(type);
     check(out.key != nullptr, "keygen");
-    out.cert.reset(X509_new());
-    X509* x = out.cert.get();
-    X509_set_version(x, X509_VERSION_3);
-    BIGNUM* serial = nullptr;
-    check(BN_hex2bn(&serial, spec.serial_hex.c_str()) > 0, "serial");
-    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x));
-    BN_free(serial);
-    X509_gmtime_adj(X509_getm_notBefore(x), spec.not_before);
-    X509_gmtime_adj(X509_getm_notAfter(x), spec.not_after);
-    X509_set_pubkey(x, out.key.get());
-    X509_NAME* name = X509_get_subject_name(x);
-    for (const auto& [field, value] : spec.subject) {
-        const int type = field == "C" ? V_ASN1_PRINTABLESTRING : spec.string_type;
-        check(X509_NAME_add_entry_by_txt(name, field.c_str(), type,
-                                         reinterpret_cast<const unsigned char*>(value.c_str()),
-                                         -1, -1, 0) == 1, "subject");
+    std::vector<proxy::NameEntry> entries;
+    for (const auto& [field, value] : spec.subject)
+        entries.push_back({field, value, field == "C" ? V_ASN1_PRINTABLESTRING : spec.string_type});
+    const proxy::X509NamePtr name = proxy::make_name(entries);
+    check(name != nullptr, "subject");
+    proxy::CertDescription d;
+    d.subject = name.get();
+    d.key = out.key.get();
+    if (issuer) {
+        d.issuer = issuer->cert.get();
+        d.issuer_key = issuer->key.get();
     }
-    X509* signer = issuer ? issuer->cert.get() : x;
-    X509_set_issuer_name(x, X509_get_subject_name(signer));
-    add_extension(x, signer, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "CA:FALSE");
-    add_extension(x, signer, NID_key_usage,
-                  spec.ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
-    add_extension(x, signer, NID_subject_key_identifier, "hash");
-    add_extension(x, signer, NID_authority_key_identifier, "keyid:always");
-    if (!spec.ca) add_extension(x, signer, NID_ext_key_usage, "serverAuth,clientAuth");
-    if (!spec.san.empty()) add_extension(x, signer, NID_subject_alt_name, spec.san);
-    EVP_PKEY* signing_key = issuer ? issuer->key.get() : out.key.get();
-    check(X509_sign(x, signing_key, EVP_sha256()) > 0, "X509_sign");
+    d.serial_hex = spec.serial_hex;
+    d.not_before = spec.not_before;
+    d.not_after = spec.not_after;
+    d.extensions = {
+        {NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "CA:FALSE"},
+        {NID_key_usage, spec.ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_authority_key_identifier, "keyid:always"}};
+    if (!spec.ca) d.extensions.push_back({NID_ext_key_usage, "serverAuth,clientAuth"});
+    if (!spec.san.empty()) d.extensions.push_back({NID_subject_alt_name, spec.san});
+    out.cert = proxy::mint_certificate(d);
+    check(out.cert != nullptr, "mint_certificate");
     return out;
 }
 
