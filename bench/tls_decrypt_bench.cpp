@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "decoder/tls_decrypt_support.hpp"
-#include "decoder/tls_keylog.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/tls/tls_keylog.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 namespace {
 

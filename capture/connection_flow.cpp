@@ -1,6 +1,6 @@
 #include "capture/connection_flow.hpp"
 
-#include "decoder/connection.hpp"
+#include "decoder/flow/connection.hpp"
 
 namespace capture {
 namespace {

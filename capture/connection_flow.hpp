@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "capture/flow.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 namespace decoder {
 class KeyLog;

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "capture/stream_listener.hpp"
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace capture {
 

@@ -15,7 +15,7 @@
 
 #include "capture/ip_layer.hpp"
 #include "capture/segment_buffer.hpp"
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace capture {
 

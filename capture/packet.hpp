@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace capture {
 

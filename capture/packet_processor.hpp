@@ -19,7 +19,7 @@
 #include "capture/ip_layer.hpp"
 #include "capture/ipv4_defragmenter.hpp"
 #include "capture/packet.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 namespace capture {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "decoder/connection.hpp"
+#include "decoder/flow/connection.hpp"
 
 namespace capture {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "capture/flow.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 namespace decoder {
 class Connection;

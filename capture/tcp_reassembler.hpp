@@ -17,7 +17,7 @@
 #include "capture/bytes.hpp"
 #include "capture/segment_buffer.hpp"
 #include "capture/stream_listener.hpp"
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace capture {
 

@@ -16,7 +16,7 @@ inline constexpr int kExitUsage = 2;
 
 Runner add_read_command(CLI::App& app);
 Runner add_proxy_command(CLI::App& app);  // cli/proxy_command.cpp
-Runner add_demo_command(CLI::App& app);   // cli/demo_command.cpp
+Runner add_demo_command(CLI::App& app);   // cli/demo/demo_command.cpp
 Runner add_live_command(CLI::App& app);   // cli/live_command.cpp
 Runner add_docs_command(CLI::App& app);   // cli/reference_docs.cpp: hidden, man page and completion
 

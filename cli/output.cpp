@@ -8,13 +8,13 @@
 
 #include "cli/commands.hpp"
 #include "cli/hep_sender.hpp"
-#include "decoder/diagnoser.hpp"
-#include "decoder/hep_encoder.hpp"
-#include "decoder/event_filter.hpp"
-#include "decoder/json_sink.hpp"
-#include "decoder/ladder_sink.hpp"
-#include "decoder/summary_sink.hpp"
-#include "decoder/text_sink.hpp"
+#include "decoder/analysis/diagnoser.hpp"
+#include "decoder/sinks/hep_encoder.hpp"
+#include "decoder/model/event_filter.hpp"
+#include "decoder/sinks/json_sink.hpp"
+#include "decoder/sinks/ladder_sink.hpp"
+#include "decoder/sinks/summary_sink.hpp"
+#include "decoder/sinks/text_sink.hpp"
 
 namespace cli {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "decoder/event_bus.hpp"
-#include "decoder/html_report.hpp"
-#include "decoder/sip_parser.hpp"
+#include "decoder/model/event_bus.hpp"
+#include "decoder/sinks/html_report.hpp"
+#include "decoder/sip/sip_parser.hpp"
 
 namespace cli {
 
@@ -23,7 +23,7 @@ struct OutputOptions {
     std::string ladder_format;  // text | mermaid | plantuml; given at all, it implies ladder
     std::string ladder_out;   // write the ladder here; stdout keeps the usual output
     std::string html;         // write a self-contained HTML report here
-    std::string filter;       // --filter expression (decoder/event_filter.hpp)
+    std::string filter;       // --filter expression (decoder/model/event_filter.hpp)
     std::string hep;          // HOMER server ADDR:PORT for HEPv3 over UDP
     std::uint32_t hep_id = 2001;
     std::string expect_peer;  // FQDN the peer's certificate CN must equal

@@ -17,7 +17,7 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/rsa_key_files.hpp"
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 namespace cli {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "decoder/utf8.hpp"
+#include "decoder/base/utf8.hpp"
 
 namespace cli {
 namespace {

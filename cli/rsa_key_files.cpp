@@ -9,7 +9,7 @@
 #include <iostream>
 #include <iterator>
 
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 namespace cli {
 

@@ -5,7 +5,7 @@
 #include <openssl/x509v3.h>
 #include <stdexcept>
 
-#include "decoder/openssl_ptr.hpp"
+#include "decoder/base/openssl_ptr.hpp"
 
 namespace proxy {
 

@@ -34,7 +34,7 @@
 #include <thread>
 #include <vector>
 
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 #include "proxy/event_outbox.hpp"
 
 namespace proxy {

@@ -20,7 +20,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 namespace proxy {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
-#include "decoder/private_file.hpp"
+#include "decoder/base/private_file.hpp"
 
 namespace proxy {
 

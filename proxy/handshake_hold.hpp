@@ -14,7 +14,7 @@
 #include <optional>
 #include <vector>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace proxy {
 

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 #include "proxy/pump.hpp"
 
 namespace proxy {

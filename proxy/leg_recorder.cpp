@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 #include "proxy/handshake_hold.hpp"
 #include "proxy/pcapng_writer.hpp"
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <span>
 
-#include "decoder/connection.hpp"
+#include "decoder/flow/connection.hpp"
 #include "proxy/evidence_file.hpp"
 #include "proxy/event_gate.hpp"
 #include "proxy/synthetic_tcp.hpp"

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 #include "proxy/pcapng_writer.hpp"
 
 namespace proxy {

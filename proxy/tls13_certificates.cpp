@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "decoder/x509_summary.hpp"
+#include "decoder/tls/x509_summary.hpp"
 
 namespace proxy {
 

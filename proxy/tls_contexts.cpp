@@ -3,7 +3,7 @@
 #include <openssl/err.h>
 #include <stdexcept>
 
-#include "decoder/openssl_legacy.hpp"
+#include "decoder/tls/openssl_legacy.hpp"
 #include "proxy/key_log_writer.hpp"
 #include "proxy/leg_recorder.hpp"
 #include "proxy/resumption_mirror.hpp"

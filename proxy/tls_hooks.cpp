@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "decoder/tls_names.hpp"
+#include "decoder/tls/tls_names.hpp"
 #include "proxy/leg_recorder.hpp"
 
 namespace proxy {

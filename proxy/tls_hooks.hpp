@@ -10,7 +10,7 @@
 #include <string>
 #include <openssl/ssl.h>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace proxy {
 

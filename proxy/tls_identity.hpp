@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "decoder/openssl_ptr.hpp"
+#include "decoder/base/openssl_ptr.hpp"
 #include "proxy/relay_config.hpp"
 
 namespace proxy {

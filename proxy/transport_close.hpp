@@ -6,7 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 #include "proxy/tapped_socket.hpp"
 
 namespace proxy {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "decoder/events.hpp"
-#include "decoder/ladder_sink.hpp"
+#include "decoder/model/events.hpp"
+#include "decoder/sinks/ladder_sink.hpp"
 
 namespace markup_fixture {
 

@@ -1,5 +1,5 @@
 // The readable reference for siptap's JSON lines: every event built as an nlohmann::json tree,
-// field by field as SPEC.md names them. decoder/json_writer.cpp writes the same bytes without
+// field by field as SPEC.md names them. decoder/sinks/json_writer.cpp writes the same bytes without
 // a tree (the fast path every sink uses); the tests compare the two on every payload type and
 // every sample capture, so this stays here, out of the decoder and its public headers.
 #include "reference_json.hpp"
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "decoder/json_writer.hpp"
+#include "decoder/sinks/json_writer.hpp"
 
 namespace test {
 

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace test {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "capture/flow.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 namespace capture_test {
 

@@ -11,7 +11,7 @@
 #include "capture/netmon_reader.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "decoder/diagnoser.hpp"
-#include "decoder/events.hpp"
+#include "decoder/analysis/diagnoser.hpp"
+#include "decoder/model/events.hpp"
 
 namespace decoder {
 class KeyLog;

@@ -13,9 +13,9 @@
 #include <sstream>
 
 #include "capture_run_support.hpp"
-#include "decoder/json_sink.hpp"
+#include "decoder/sinks/json_sink.hpp"
 #include "reference_json.hpp"
-#include "decoder/json_writer.hpp"
+#include "decoder/sinks/json_writer.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <regex>
 #include <sstream>
 
-#include "decoder/ladder_model.hpp"
+#include "decoder/sinks/ladder_model.hpp"
 #include "ladder_markup_checks.hpp"
 #include "ladder_markup_fixture.hpp"
 #include "requirement_support.hpp"

@@ -15,10 +15,10 @@
 #include "capture/pcap_file_reader.hpp"
 #include "capture/pcapng_secrets.hpp"
 #include "capture_run_support.hpp"
-#include "decoder/connection.hpp"
-#include "decoder/json_sink.hpp"
+#include "decoder/flow/connection.hpp"
+#include "decoder/sinks/json_sink.hpp"
 #include "reference_json.hpp"
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 using namespace decoder;
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "capture_run_support.hpp"
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 using namespace decoder;
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "capture_run_support.hpp"
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 using namespace decoder;
 

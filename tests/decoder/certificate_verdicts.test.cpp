@@ -2,7 +2,7 @@
 // host name, judging the form only), the one-line form, and the per-connection SNI tracking.
 #include <catch2/catch.hpp>
 
-#include "decoder/certificate_verdicts.hpp"
+#include "decoder/analysis/certificate_verdicts.hpp"
 
 using namespace decoder;
 

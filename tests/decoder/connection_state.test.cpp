@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "decoder/connection_state.hpp"
+#include "decoder/flow/connection_state.hpp"
 
 using namespace decoder;
 

@@ -2,9 +2,9 @@
 
 #include <map>
 
-#include "decoder/diagnoser.hpp"
-#include "decoder/diagnosis_rules.hpp"
-#include "decoder/ms_diagnostics_table.hpp"
+#include "decoder/analysis/diagnoser.hpp"
+#include "decoder/analysis/diagnosis_rules.hpp"
+#include "decoder/analysis/ms_diagnostics_table.hpp"
 
 using namespace decoder;
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 
 using namespace decoder;
 

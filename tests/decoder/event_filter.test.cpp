@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "decoder/event_filter.hpp"
+#include "decoder/model/event_filter.hpp"
 
 using namespace decoder;
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "decoder/finding_fixes.hpp"
+#include "decoder/analysis/finding_fixes.hpp"
 
 namespace {
 

@@ -4,9 +4,9 @@
 // seeds (named *.seed, *.der) are real traffic: they must also parse.
 #include <catch2/catch.hpp>
 
-#include "decoder/sip_parser.hpp"
-#include "decoder/tls_session.hpp"
-#include "decoder/x509_summary.hpp"
+#include "decoder/sip/sip_parser.hpp"
+#include "decoder/tls/tls_session.hpp"
+#include "decoder/tls/x509_summary.hpp"
 #include "fuzz_replay_support.hpp"
 
 using namespace decoder;

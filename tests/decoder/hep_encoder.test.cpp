@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "decoder/hep_encoder.hpp"
+#include "decoder/sinks/hep_encoder.hpp"
 
 using namespace decoder;
 

@@ -3,9 +3,9 @@
 // written out of key order shows up here even when no sample capture carries it.
 #include <catch2/catch.hpp>
 
-#include "decoder/json_sink.hpp"
+#include "decoder/sinks/json_sink.hpp"
 #include "reference_json.hpp"
-#include "decoder/json_writer.hpp"
+#include "decoder/sinks/json_writer.hpp"
 
 using namespace decoder;
 

@@ -9,8 +9,8 @@
 #include <vector>
 #include <sys/wait.h>
 
-#include "decoder/event_bus.hpp"
-#include "decoder/ladder_sink.hpp"
+#include "decoder/model/event_bus.hpp"
+#include "decoder/sinks/ladder_sink.hpp"
 
 using namespace decoder;
 

@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "decoder/ladder_markup.hpp"
+#include "decoder/sinks/ladder_markup.hpp"
 #include "ladder_markup_checks.hpp"
 #include "ladder_markup_fixture.hpp"
 

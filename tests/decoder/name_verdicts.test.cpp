@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "decoder/name_verdicts.hpp"
+#include "decoder/analysis/name_verdicts.hpp"
 
 using namespace decoder;
 

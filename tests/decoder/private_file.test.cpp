@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "decoder/private_file.hpp"
+#include "decoder/base/private_file.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // missing at the end of the run.
 #include <catch2/catch.hpp>
 
-#include "decoder/redirect_tracker.hpp"
+#include "decoder/analysis/redirect_tracker.hpp"
 
 using namespace decoder;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "decoder/sip_headers.hpp"
-#include "decoder/sip_parser.hpp"
+#include "decoder/sip/sip_headers.hpp"
+#include "decoder/sip/sip_parser.hpp"
 
 using namespace decoder;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "decoder/sip_stream.hpp"
+#include "decoder/sip/sip_stream.hpp"
 
 using namespace decoder;
 

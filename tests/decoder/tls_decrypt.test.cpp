@@ -5,19 +5,19 @@
 
 #include <map>
 
-#include "decoder/tls_decrypt_kdf.hpp"
-#include "decoder/tls_decrypt_record.hpp"
+#include "decoder/tls/tls_decrypt_kdf.hpp"
+#include "decoder/tls/tls_decrypt_record.hpp"
 #include "decoder/tls_decrypt_support.hpp"
-#include "decoder/tls_keylog.hpp"
-#include "decoder/tls_rsa_keys.hpp"
+#include "decoder/tls/tls_keylog.hpp"
+#include "decoder/tls/tls_rsa_keys.hpp"
 
 #include <openssl/pem.h>
 
 #include <fstream>
 #include <iterator>
 
-#include "decoder/openssl_ptr.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/base/openssl_ptr.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 using namespace decoder;
 using namespace decrypt_fixture;

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "decoder/openssl_ptr.hpp"
+#include "decoder/base/openssl_ptr.hpp"
 #include <stdexcept>
 
 namespace decrypt_fixture {

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "decoder/events.hpp"
+#include "decoder/model/events.hpp"
 
 namespace decrypt_fixture {
 

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "decoder/openssl_ptr.hpp"
-#include "decoder/events.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/base/openssl_ptr.hpp"
+#include "decoder/model/events.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 namespace fixture {
 

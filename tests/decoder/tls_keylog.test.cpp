@@ -6,7 +6,7 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 using namespace decoder;
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "decoder/openssl_legacy.hpp"
-#include "decoder/openssl_ptr.hpp"
-#include "decoder/tls_decrypt_record.hpp"
+#include "decoder/tls/openssl_legacy.hpp"
+#include "decoder/base/openssl_ptr.hpp"
+#include "decoder/tls/tls_decrypt_record.hpp"
 
 using namespace decoder;
 

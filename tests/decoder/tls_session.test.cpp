@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "decoder/tls_fixture_support.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 using namespace decoder;
 using namespace fixture;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "decoder/openssl_ptr.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/base/openssl_ptr.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 using namespace decoder;
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "decoder/tls_fixture_support.hpp"
-#include "decoder/x509_summary.hpp"
+#include "decoder/tls/x509_summary.hpp"
 
 using namespace decoder;
 using namespace fixture;

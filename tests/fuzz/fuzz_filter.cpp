@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "decoder/event_filter.hpp"
+#include "decoder/model/event_filter.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "decoder/hep_encoder.hpp"
-#include "decoder/sip_parser.hpp"
+#include "decoder/sinks/hep_encoder.hpp"
+#include "decoder/sip/sip_parser.hpp"
 
 namespace {
 

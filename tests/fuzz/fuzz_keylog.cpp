@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "decoder/tls_keylog.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     decoder::KeyLog keys;

@@ -8,8 +8,8 @@
 #include "capture/connection_flow.hpp"
 #include "capture/netmon_reader.hpp"
 #include "capture/packet_processor.hpp"
-#include "decoder/diagnoser.hpp"
-#include "decoder/event_bus.hpp"
+#include "decoder/analysis/diagnoser.hpp"
+#include "decoder/model/event_bus.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     decoder::EventBus bus;

@@ -10,9 +10,9 @@
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
 #include "capture/pcapng_secrets.hpp"
-#include "decoder/diagnoser.hpp"
-#include "decoder/event_bus.hpp"
-#include "decoder/tls_keylog.hpp"
+#include "decoder/analysis/diagnoser.hpp"
+#include "decoder/model/event_bus.hpp"
+#include "decoder/tls/tls_keylog.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     char path[] = "/tmp/siptap-fuzz-pcap-XXXXXX";

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "decoder/sip_parser.hpp"
-#include "decoder/sip_stream.hpp"
+#include "decoder/sip/sip_parser.hpp"
+#include "decoder/sip/sip_stream.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "decoder/tls_session.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "decoder/sip_stream.hpp"
-#include "decoder/tls_keylog.hpp"
-#include "decoder/tls_session.hpp"
+#include "decoder/sip/sip_stream.hpp"
+#include "decoder/tls/tls_keylog.hpp"
+#include "decoder/tls/tls_session.hpp"
 
 namespace {
 

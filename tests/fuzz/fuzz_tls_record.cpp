@@ -1,4 +1,4 @@
-// The record ciphers behind a key (decoder/tls_decrypt_record.cpp) with plaintext the fuzzer
+// The record ciphers behind a key (decoder/tls/tls_decrypt_record.cpp) with plaintext the fuzzer
 // chooses: mutating captured records only ever fails authentication, so here the harness
 // seals each record itself with fixed keys and the decryptor must give back exactly what was
 // sealed. Input: a selector byte (low bits: suite; 0x80: "raw", the bytes are sealed as they
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "decoder/tls_decrypt_kdf.hpp"
-#include "decoder/tls_decrypt_record.hpp"
+#include "decoder/tls/tls_decrypt_kdf.hpp"
+#include "decoder/tls/tls_decrypt_record.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "decoder/x509_summary.hpp"
+#include "decoder/tls/x509_summary.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::byte> der(reinterpret_cast<const std::byte*>(data), size);

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 #include "proxy/event_gate.hpp"
 
 TEST_CASE("[proxy] event gate: helpers are off unless allowed", "[proxy][busy-poll]") {

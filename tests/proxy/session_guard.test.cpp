@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "decoder/event_bus.hpp"
+#include "decoder/model/event_bus.hpp"
 #include "proxy/session_guard.hpp"
 
 namespace {

@@ -1,0 +1,59 @@
+#include "decoder/model/event_bus.hpp"
+
+#include <utility>
+
+namespace decoder {
+
+std::uint64_t EventBus::emit(Event event) {
+    if (collect_ != nullptr) {
+        collect_->push_back(std::move(event));
+        return 0;
+    }
+    event.seq = next_seq_++;
+    const auto seq = event.seq;
+    if (dispatching_) {
+        queue_.push_back(std::move(event));  // from inside a sink: after the current event
+        return seq;
+    }
+    // Outside a dispatch nothing is queued, so the event goes to the sinks where it is,
+    // without the two moves through the queue; what they emit in turn follows it.
+    {
+        Dispatch dispatch(*this);
+        for (auto* sink : sinks_) sink->on_event(event);
+        deliver_queued();
+    }
+    if (batch_depth_ == 0) flush();
+    return seq;
+}
+
+void EventBus::flush() noexcept {
+    for (auto* sink : sinks_) {
+        try {
+            sink->on_flush();
+        } catch (...) {  // a sink that cannot write says so itself; the others still flush
+        }
+    }
+}
+
+void EventBus::drain() {
+    if (dispatching_) return;
+    Dispatch dispatch(*this);
+    deliver_queued();
+}
+
+void EventBus::deliver_queued() {
+    while (!queue_.empty()) {
+        Event event = std::move(queue_.front());
+        queue_.pop_front();
+        for (auto* sink : sinks_) sink->on_event(event);
+    }
+}
+
+void EventBus::end() {
+    for (auto* sink : sinks_) {
+        sink->on_end();
+        drain();
+    }
+}
+
+}  // namespace decoder

@@ -1,0 +1,16 @@
+// Writes one event as a JSON line without building a JSON tree: the hot path of
+// `read --json` (the tree cost about half of a run). Output is byte-identical to
+// the tests' reference serialiser (tests/reference_json.cpp, an nlohmann::json tree dumped with
+// invalid UTF-8 replaced: keys sorted, no spaces), which they check on every sample capture.
+#pragma once
+
+#include <string>
+
+#include "decoder/model/events.hpp"
+
+namespace decoder {
+
+// Appends the event's JSON object (no newline) to `out`.
+void append_json(const Event& event, std::string& out);
+
+}  // namespace decoder

@@ -1,0 +1,37 @@
+// Human-readable lines, one per event, colour only when asked (the CLI asks when stdout is
+// a terminal and --no-color was not given).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "decoder/analysis/certificate_verdicts.hpp"
+#include "decoder/model/events.hpp"
+
+namespace decoder {
+
+// One line describing the event's payload, without time or addresses.
+std::string describe(const Event& event);
+// "closed by 10.0.0.3:5061 (server) with FIN 3 ms after client OPTIONS ... — ..."
+std::string describe_close(const ConnClose& close, Transport transport);
+
+// Under each leaf certificate, a line with its two name verdicts (certificate_verdicts.hpp).
+class TextSink : public EventSink {
+public:
+    // With `flush_each_input` false (a file read into a pipe or file) the stream is flushed
+    // only when its buffer fills, not after every input.
+    TextSink(std::ostream& out, bool color, std::string expect_peer = {}, bool flush_each_input = true)
+        : out_(out), color_(color), flush_each_input_(flush_each_input), names_(std::move(expect_peer)) {}
+    void on_event(const Event& event) override;
+    void on_flush() override;
+
+private:
+    const char* color_for(const Event& event) const;
+
+    std::ostream& out_;
+    bool color_;
+    bool flush_each_input_;
+    VerdictNames names_;
+};
+
+}  // namespace decoder

@@ -1,0 +1,27 @@
+// Helpers for SIP header names and values: compact forms, list splitting, ms-diagnostics.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decoder/model/events.hpp"
+
+namespace decoder {
+
+// The canonical lower-case long name for a header name (compact forms expanded):
+// "v" -> "via", "Call-ID" -> "call-id".
+std::string canonical_header_name(std::string_view name);
+
+// Splits a header value on commas that are outside quotes and angle brackets.
+std::vector<std::string> split_header_list(std::string_view value);
+// The same, appending the (trimmed, non-empty) parts to `out`.
+void append_header_list(std::string_view value, std::vector<std::string>& out);
+
+// Parses `1010;reason="...";source="...";msexchHRESULT="0x800B010F(...)"`.
+std::optional<MsDiagnostics> parse_ms_diagnostics(std::string_view value);
+
+std::string_view trim(std::string_view s);
+
+}  // namespace decoder

@@ -1,0 +1,276 @@
+#include "decoder/sip/sip_parser.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <utility>
+
+#include "decoder/sip/sip_headers.hpp"
+
+namespace decoder {
+
+namespace {
+
+struct HeaderView {
+    std::string_view name;
+    std::string_view value;  // may span folded lines; unfolded when copied
+    bool folded = false;     // it does (only then can it hold a line break)
+};
+
+std::atomic<std::size_t> process_max_bytes{SipLimits{}.max_message_bytes};
+std::atomic<std::size_t> process_max_headers{SipLimits{}.max_headers};
+
+// Position just past the blank line that ends the header section, or npos.
+// Accepts CRLF and bare LF line ends (some stacks send LF only).
+std::size_t find_header_end(std::string_view buf) {
+    for (std::size_t i = buf.find('\n'); i != std::string_view::npos; i = buf.find('\n', i + 1)) {
+        std::size_t j = i + 1;
+        if (j < buf.size() && buf[j] == '\r') ++j;
+        if (j < buf.size() && buf[j] == '\n') return j + 1;
+    }
+    return std::string_view::npos;
+}
+
+// A header value with each line fold (CRLF + whitespace) replaced by one space, trimmed. The
+// usual value holds no line break and is returned as a view into the message; a folded one is
+// written into `scratch` (valid until its next use).
+std::string_view unfold(std::string_view v, bool folded, std::string& scratch) {
+    if (!folded && v.find('\r') == std::string_view::npos) return trim(v);  // a lone CR is still replaced
+    scratch.clear();
+    scratch.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (c == '\r' || c == '\n') {
+            while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || v[i + 1] == ' ' ||
+                                        v[i + 1] == '\t'))
+                ++i;
+            scratch += ' ';
+        } else {
+            scratch += c;
+        }
+    }
+    return trim(scratch);
+}
+
+std::string_view next_line(std::string_view buf, std::size_t& pos) {
+    const auto nl = buf.find('\n', pos);
+    const auto end = nl == std::string_view::npos ? buf.size() : nl;
+    auto line = buf.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl == std::string_view::npos ? buf.size() : nl + 1;
+    return line;
+}
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out) {
+    s = trim(s);
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
+}
+
+bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) {
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp1 == std::string_view::npos) {
+        error = "malformed SIP start line";
+        return false;
+    }
+    if (line.substr(0, sp1) == "SIP/2.0") {
+        m.is_request = false;
+        const auto code = line.substr(sp1 + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp1 - 1);
+        if (!parse_int(code, m.status) || m.status < 100 || m.status > 699) {
+            error = "bad SIP status code '" + std::string(code.substr(0, 16)) + "'";
+            return false;
+        }
+        if (sp2 != std::string_view::npos) m.reason = std::string(line.substr(sp2 + 1));
+        return true;
+    }
+    if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "SIP/2.0") {
+        error = "malformed SIP request line";
+        return false;
+    }
+    m.is_request = true;
+    m.method = std::string(line.substr(0, sp1));
+    m.request_uri = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    return true;
+}
+
+enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
+
+// Header names are ASCII; tolower() would look up the locale for every byte.
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != lower[i]) return false;
+    return true;
+}
+
+// Which of the headers we keep this is, compact forms included, without allocating: this
+// runs for every header of every message.
+Header header_kind(std::string_view name) {
+    if (name.size() == 1) {
+        switch (ascii_lower(name[0])) {
+            case 'v': return Header::Via;
+            case 'i': return Header::CallId;
+            case 'f': return Header::From;
+            case 't': return Header::To;
+            case 'm': return Header::Contact;
+            case 'l': return Header::ContentLength;
+            default: return Header::Other;
+        }
+    }
+    static constexpr std::pair<std::string_view, Header> kNames[] = {
+        {"via", Header::Via}, {"call-id", Header::CallId}, {"cseq", Header::CSeq}, {"from", Header::From},
+        {"to", Header::To}, {"contact", Header::Contact}, {"user-agent", Header::UserAgent},
+        {"server", Header::Server}, {"ms-diagnostics", Header::MsDiagnostics},
+        {"content-length", Header::ContentLength},
+    };
+    for (const auto& [known, kind] : kNames)
+        if (iequals(name, known)) return kind;
+    return Header::Other;
+}
+
+// Fills the message's named fields from one header.
+void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& scratch) {
+    auto value = [&] { return unfold(h.value, h.folded, scratch); };
+    using enum Header;
+    switch (kind) {
+        case Via: append_header_list(value(), m.via); return;
+        case CallId: m.call_id.assign(value()); return;
+        case CSeq: {
+            m.cseq.assign(value());
+            const auto sp = m.cseq.find(' ');
+            parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
+            if (!m.is_request && sp != std::string::npos)
+                m.method.assign(trim(std::string_view(m.cseq).substr(sp + 1)));
+            return;
+        }
+        case From: if (m.from.empty()) m.from.assign(value()); return;
+        case To: if (m.to.empty()) m.to.assign(value()); return;
+        case Contact: if (m.contact.empty()) m.contact.assign(value()); return;
+        case UserAgent: m.user_agent.assign(value()); return;
+        case Server: m.server.assign(value()); return;
+        case MsDiagnostics: if (!m.ms_diagnostics) m.ms_diagnostics = parse_ms_diagnostics(value()); return;
+        case ContentLength:
+        case Other: return;
+    }
+}
+
+}  // namespace
+
+SipGuess looks_like_sip(std::string_view b) noexcept {
+    while (!b.empty() && (b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
+    constexpr std::string_view kVersion = "SIP/2.0 ";
+    for (std::size_t i = 0; i < b.size() && i < 32; ++i) {
+        const char c = b[i];
+        if (c == ' ') return i >= 3 ? SipGuess::Yes : SipGuess::No;
+        const bool in_version = i < kVersion.size() && b.substr(0, i + 1) == kVersion.substr(0, i + 1);
+        if (!in_version && !(c >= 'A' && c <= 'Z') && c != '-') return SipGuess::No;
+    }
+    return b.size() >= 32 ? SipGuess::No : SipGuess::NeedMore;
+}
+
+SipLimits process_sip_limits() noexcept {
+    return {process_max_bytes.load(std::memory_order_relaxed), process_max_headers.load(std::memory_order_relaxed)};
+}
+
+void set_process_sip_limits(SipLimits limits) noexcept {
+    process_max_bytes = std::clamp<std::size_t>(limits.max_message_bytes, 1, kMaxSipBytesCeiling);
+    process_max_headers = std::clamp<std::size_t>(limits.max_headers, 1, kMaxSipHeadersCeiling);
+}
+
+ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming framing,
+                                          const SipLimits& limits) noexcept {
+    using R = ParseResult<SipMessage>;
+    try {
+        // One pass over the lines finds the end of the header section and parses them. A
+        // missing end wins over a malformed line (a stream may still be receiving it), so
+        // an error is only reported once the end is known to exist.
+        const auto no_end = [&]() -> R {
+            if (buf.size() > limits.max_message_bytes)
+                return R::failure("SIP header section exceeds " +
+                                  std::to_string(limits.max_message_bytes) + " bytes");
+            if (framing == SipFraming::Datagram) return R::failure("SIP datagram has no end of headers");
+            return R::incomplete();
+        };
+        const auto fail = [&](std::string error) -> R {
+            return find_header_end(buf) == std::string_view::npos ? no_end() : R::failure(std::move(error));
+        };
+        R result;
+        SipMessage& m = result.value;
+        std::size_t pos = 0;
+        std::string error;
+        if (!parse_start_line(next_line(buf, pos), m, error)) return fail(error);
+
+        // Each header is applied as soon as the next line shows it is not folded any further,
+        // so no list of the headers is kept. A bad Content-Length is reported only once every
+        // line is known to be well formed, as a malformed line is the more basic fault.
+        std::optional<HeaderView> current;
+        std::size_t count = 0;
+        std::optional<std::size_t> content_length;
+        std::optional<std::string> bad_length;
+        std::string scratch;  // for the rare folded value
+        auto apply = [&](const HeaderView& h) {
+            const auto kind = header_kind(h.name);
+            apply_header(kind, h, m, scratch);
+            if (kind != Header::ContentLength || bad_length) return;
+            std::size_t n = 0;
+            const auto text = unfold(h.value, h.folded, scratch);
+            if (parse_int(text, n)) content_length = n;
+            else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
+        };
+        std::size_t header_end = 0;
+        for (;;) {
+            const auto nl = buf.find('\n', pos);
+            if (nl == std::string_view::npos) return no_end();
+            auto line = buf.substr(pos, nl - pos);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            pos = nl + 1;
+            if (line.empty()) {  // the blank line: "\n" then "\r\n" or "\n"
+                header_end = pos;
+                break;
+            }
+            if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
+                if (!current) return fail("SIP header continuation before any header");
+                current->value = buf.substr(current->value.data() - buf.data(),
+                                            line.data() + line.size() - current->value.data());
+                current->folded = true;
+                continue;
+            }
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos || colon == 0)
+                return fail("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
+            if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
+                return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
+            if (current) apply(*current);
+            current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
+            ++count;
+        }
+        if (current) apply(*current);
+        if (bad_length) return R::failure(*bad_length);
+        if (content_length) m.content_length = *content_length;
+        std::size_t body = content_length.value_or(
+            framing == SipFraming::Datagram ? buf.size() - header_end : 0);
+        if (body > limits.max_message_bytes || header_end + body > limits.max_message_bytes)
+            return R::failure("SIP message of " + std::to_string(header_end + body) +
+                              " bytes exceeds the " + std::to_string(limits.max_message_bytes) +
+                              " byte limit");
+        if (header_end + body > buf.size()) {
+            if (framing == SipFraming::Datagram)
+                return R::failure("Content-Length " + std::to_string(body) + " exceeds the " +
+                                  std::to_string(buf.size() - header_end) + " body bytes in the datagram");
+            return R::incomplete();
+        }
+        result.status = ParseStatus::Complete;
+        result.consumed = framing == SipFraming::Datagram ? buf.size() : header_end + body;
+        m.bytes = header_end + body;
+        m.raw = std::string(buf.substr(0, header_end + body));
+        return result;
+    } catch (const std::exception& e) {  // allocation failure: never escapes the decoder
+        return R::failure(std::string("SIP parser: ") + e.what());
+    }
+}
+
+}  // namespace decoder
