@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "decoder/sinks/text_sink.hpp"
 #include "decoder/base/text_util.hpp"
+#include "decoder/model/close_description.hpp"
 
 namespace decoder {
 

@@ -1,7 +1,7 @@
 #include "decoder/sinks/summary_sink.hpp"
 
-#include "decoder/sinks/text_sink.hpp"
 #include "decoder/base/text_util.hpp"
+#include "decoder/model/close_description.hpp"
 
 namespace decoder {
 

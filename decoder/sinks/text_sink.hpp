@@ -12,8 +12,6 @@ namespace decoder {
 
 // One line describing the event's payload, without time or addresses.
 std::string describe(const Event& event);
-// "closed by 10.0.0.3:5061 (server) with FIN 3 ms after client OPTIONS ... — ..."
-std::string describe_close(const ConnClose& close, Transport transport);
 
 // Under each leaf certificate, a line with its two name verdicts (certificate_verdicts.hpp).
 class TextSink : public EventSink {
