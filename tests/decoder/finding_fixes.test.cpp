@@ -1,6 +1,6 @@
 // Every finding code the diagnosis rules can raise has a "what would fix it" line for the HTML
-// report. The codes are read from the rules' sources (each is a string literal right after its
-// Severity), so a new rule without a fix line fails here.
+// report. The codes are read from the sources under decoder/ (each is a string literal right
+// after its Severity), so a new rule without a fix line fails here.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -17,7 +17,7 @@ std::set<std::string> codes_in_rules() {
     std::set<std::string> codes;
     // "Severity::Error, "code"" and "x ? Severity::Error : Severity::Warning, "code"", over line breaks.
     const std::regex raised(R"(Severity::\w+\s*(?::\s*Severity::\w+\s*)?,\s*"([a-z0-9-]+)\")");
-    for (const auto& entry : std::filesystem::directory_iterator(SIPTAP_SOURCE_DIR "/decoder")) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(SIPTAP_SOURCE_DIR "/decoder")) {
         if (entry.path().extension() != ".cpp") continue;
         std::ifstream in(entry.path());
         std::stringstream text;
