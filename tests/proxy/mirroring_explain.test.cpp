@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "decoder/base/openssl_ptr.hpp"
 #include "peer_support.hpp"
 #include "proxy/cert_forge.hpp"
 #include "proxy/client_hello_mirror.hpp"
@@ -96,8 +97,8 @@ TEST_CASE("[proxy] --explain-mirroring names what the relay mirrors and what it 
 }
 
 TEST_CASE("[proxy] the ClientHello table offers the upstream what the client sent", "[proxy][explain]") {
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+    decoder::OpenSslPtr<SSL_CTX, SSL_CTX_free> ctx(SSL_CTX_new(TLS_client_method()));
+    decoder::OpenSslPtr<SSL, SSL_free> ssl(SSL_new(ctx.get()));
     SSL_set_security_level(ssl.get(), 0);
     proxy::MirroredHello hello;
     hello.sni = "lync01.contoso.com";
@@ -173,8 +174,7 @@ TEST_CASE("[proxy] the empty CRL is current, signed by its CA, and made again be
     const std::string first = crl.der(t0);
     auto parse = [](const std::string& der) {
         const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-        return std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)>(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())),
-                                                                   X509_CRL_free);
+        return decoder::OpenSslPtr<X509_CRL, X509_CRL_free>(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
     };
     const auto parsed = parse(first);
     REQUIRE(parsed);
