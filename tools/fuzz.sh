@@ -10,7 +10,8 @@
 #       SIPTAP_FUZZ_RUNS executions (default 10000000) or SIPTAP_FUZZ_LONG_SECONDS (default
 #       3600), whichever comes first; then the new inputs that add coverage are merged
 #       (-merge=1) into tests/fuzz/corpus/<target>/ and the corpus is minimised again
-#       (-set_cover_merge=1). Figures go to build-fuzz/long-<target>.log.
+#       (-set_cover_merge=1). Figures go to build-fuzz/long-<target>.log. Interrupting it
+#       (Ctrl-C, or kill -INT the fuzz_<target> process) still merges what it found, then stops.
 #   tools/fuzz.sh FLOOR [TARGET...]   measures each corpus's coverage and writes the floor
 #       (90% of it, so a small change in a parser does not fail CI; losing the library
 #       instrumentation loses far more than that).
@@ -99,8 +100,17 @@ for target in "${targets[@]}"; do
   echo "fuzz_$target: corpus coverage $cov edges (floor $floor); fuzzing ${limits[*]}"
   # -rss_limit_mb: libFuzzer purges ASan's allocator (quarantine included) once RSS passes half
   # of it; with the default 2048 that never happens and RSS sits at 400-600 MB (README.md).
-  if ! (cd "$build" && "${nice[@]}" "./tests/fuzz/fuzz_$target" "${limits[@]}" -max_len=65536 -rss_limit_mb=1024 \
-         -print_final_stats=1 "$scratch" "$root/tests/fuzz/corpus/$target") 2>"$log"; then
+  rc=0
+  (cd "$build" && "${nice[@]}" "./tests/fuzz/fuzz_$target" "${limits[@]}" -max_len=65536 -rss_limit_mb=1024 \
+     -print_final_stats=1 "$scratch" "$root/tests/fuzz/corpus/$target") 2>"$log" || rc=$?
+  # libFuzzer exits 72 when it is interrupted (SIGINT, SIGTERM): in a long run that is someone
+  # ending it early, and what it found so far is still merged; then no further target starts.
+  interrupted=0
+  if [ "$mode" = long ] && [ "$rc" -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+    interrupted=1 rc=0
+    echo "fuzz_$target: interrupted; merging what it found"
+  fi
+  if [ "$rc" -ne 0 ]; then
     echo "fuzz_$target FAILED: see $log"; tail -30 "$log"; status=1
   else
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb|DONE" "$log" | tr '\n' ' '; echo
@@ -112,5 +122,6 @@ for target in "${targets[@]}"; do
     fi
   fi
   rm -rf "$scratch"
+  [ "$interrupted" -eq 0 ] || break
 done
 exit $status
