@@ -121,9 +121,9 @@ void EventGate::run() {
         for (auto& item : batch) {
             item.work();
             bytes += item.bytes;
+            hand_over();  // per item: the vector stays small (a batch's would be faulted in anew each time)
         }
         batch.clear();
-        hand_over();
         ran(items, bytes);
         outbox_.wake();
     }
