@@ -129,7 +129,8 @@ Runner add_proxy_command(CLI::App& app) {
     cmd->add_option("--threads", c.threads, "I/O threads")->capture_default_str();
     cmd->add_option("--busy-poll", o->busy_poll_us,
                     "Longest an I/O thread polls, in microseconds, after traffic before it sleeps; it polls only "
-                    "while the peers answer that fast, saving a CPU wake-up per hop (0: never poll)")
+                    "while the peers answer that fast, saving a CPU wake-up per hop, and not through a stream from one "
+                    "side, which it takes in naps of at most that long (1 ms at most) (0: never poll)")
         ->capture_default_str()
         ->check(CLI::Range(0u, 100'000u));
     cmd->add_option("--user", c.run_as_user,

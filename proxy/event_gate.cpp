@@ -6,7 +6,8 @@
 namespace proxy {
 
 EventGate::EventGate(decoder::EventBus& out) : outbox_(out), thread_([this] { run(); }) {
-    bus_.add_sink(outbox_);
+    // Before any work is posted, so before the decoder thread or a helper can emit.
+    bus_.collect_into(&collected_);
 }
 
 EventGate::~EventGate() {
@@ -53,6 +54,12 @@ void EventGate::ran(std::size_t items, std::size_t bytes) {
     idle_.notify_all();
 }
 
+void EventGate::hand_over() {
+    outbox_.take(collected_);
+    // A large batch's vector is not kept for the relay's life.
+    if (collected_.capacity() > kWakeItems) collected_ = {};
+}
+
 bool EventGate::help() {
     if (!helpers_allowed_ || queued_items_.load(std::memory_order_relaxed) == 0) return false;
     std::unique_lock decoding(decoding_, std::try_to_lock);
@@ -68,6 +75,7 @@ bool EventGate::help() {
     }
     item.work();
     item.work = nullptr;  // what it held (a leg's decoder state) is released while still decoding
+    hand_over();
     decoding.unlock();
     ran(1, item.bytes);
     return true;
@@ -113,6 +121,7 @@ void EventGate::run() {
         for (auto& item : batch) {
             item.work();
             bytes += item.bytes;
+            hand_over();  // per item: the vector stays small (a batch's would be faulted in anew each time)
         }
         batch.clear();
         ran(items, bytes);

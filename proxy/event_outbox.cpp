@@ -64,6 +64,19 @@ bool EventOutbox::output_stalled() const {
 
 void EventOutbox::on_event(const decoder::Event& event) {
     std::lock_guard lock(mutex_);
+    admit(decoder::Event(event));
+}
+
+void EventOutbox::take(std::vector<decoder::Event>& events) {
+    if (events.empty()) return;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& e : events) admit(std::move(e));
+    }
+    events.clear();
+}
+
+void EventOutbox::admit(decoder::Event&& event) {
     PerConn& c = per_conn_[event.conn];
     if (c.queued >= kStalledQueuedPerConn && !structural(event) &&
         (c.queued >= kMaxQueuedPerConn || output_stalled())) {
@@ -74,7 +87,7 @@ void EventOutbox::on_event(const decoder::Event& event) {
         push(dropped_events_notice(event, c.dropped), c);
         c.dropped = 0;
     }
-    push(event, c);
+    push(std::move(event), c);
 }
 
 void EventOutbox::wake() { wake_.notify_one(); }

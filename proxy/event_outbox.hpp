@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "decoder/model/event_bus.hpp"
 
@@ -34,6 +35,9 @@ public:
 
     // On the decoder thread: queues the event (or drops it, see above); never waits.
     void on_event(const decoder::Event& event) override;
+    // The same for events the decoder collected (see EventBus::collect_into), moved in under
+    // one lock instead of copied one by one; `events` is left empty.
+    void take(std::vector<decoder::Event>& events);
     // On the decoder thread, after a batch of work: the output takes what was queued. (Not
     // per event: a wake-up of the output thread per SIP message would cost a CPU switch each.)
     void wake();
@@ -50,6 +54,7 @@ private:
         std::uint64_t dropped = 0;  // since the last notice
     };
     void run();
+    void admit(decoder::Event&& event);  // under mutex_
     void push(decoder::Event event, PerConn& per_conn);
     bool output_stalled() const;
 

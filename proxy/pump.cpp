@@ -8,6 +8,8 @@
 #include <memory>
 #include <span>
 
+#include "proxy/busy_poll.hpp"
+
 namespace proxy {
 
 namespace asio = boost::asio;
@@ -51,6 +53,7 @@ asio::awaitable<PeerClose> pump_tls(TlsLeg& from, TlsLeg& to, const TlsLegHooks&
         auto [rec, n] = co_await from.read_some({buf.get(), kChunk});
         if (n > 0) {
             activity.touch();
+            note_relayed(&from);
             from.next_layer().recorder().plaintext(from.next_layer().incoming(), bytes(buf.get(), n));
             to.next_layer().recorder().plaintext(to.next_layer().outgoing(), bytes(buf.get(), n));
             if (co_await to.write_all({buf.get(), n})) co_return PeerClose::Aborted;  // the other direction sees why
@@ -92,6 +95,7 @@ asio::awaitable<PeerClose> pump_plain(TappedSocket& from, TappedSocket& to, Acti
         auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
         if (n > 0) {
             activity.touch();
+            note_relayed(&from);
             auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf, n), kTuple);
             if (wec) co_return PeerClose::Aborted;
         }

@@ -36,6 +36,21 @@ TEST_CASE("[proxy] busy poll window: grows while work comes back soon, decays to
     CHECK(w.current() == microseconds(0));  // below the smallest step: no polling at all
 }
 
+TEST_CASE("[proxy] relay pattern: records alternating between two sources are an exchange, a run from one a stream",
+          "[proxy][busy-poll]") {
+    int a = 0, b = 0;
+    proxy::RelayPattern p;
+    CHECK_FALSE(p.streaming());
+    for (int i = 0; i < 50; ++i) p.relayed(i % 2 ? &b : &a);  // request, response, ... (the last from b)
+    CHECK_FALSE(p.streaming());
+    for (unsigned i = 1; i < proxy::RelayPattern::kStreamRun; ++i) p.relayed(&a);  // 100, 180, 200 after an INVITE
+    CHECK_FALSE(p.streaming());
+    p.relayed(&a);
+    CHECK(p.streaming());
+    p.relayed(&b);  // the other side speaks: an exchange again
+    CHECK_FALSE(p.streaming());
+}
+
 TEST_CASE("[proxy] busy poll loop: runs work posted from another thread, and returns once stopped",
           "[proxy][busy-poll]") {
     for (auto window : {microseconds(0), microseconds(300)}) {
@@ -83,6 +98,31 @@ for _ in range(int(sys.argv[2])):
         chunk = c.recv(65536)
         if not chunk: sys.exit("closed")
         got += chunk
+print("done", flush=True)
+sys.stdin.read()
+)";
+
+// Waits for one line from the client, then sends argv[2] messages, each ~0.5 ms after the last.
+const char* kStreamServer = R"(import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(15)
+c, _ = s.accept(); c.settimeout(15)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.recv(100)
+for i in range(int(sys.argv[2])):
+    c.sendall(b"NOTIFY sip:um SIP/2.0\r\nCSeq: %d NOTIFY\r\nContent-Length: 0\r\n\r\n" % (i + 1000000))
+    time.sleep(0.0005)
+c.recv(100)
+)";
+// Asks for the stream, reads argv[2] messages of it, prints "done", keeps the connection until stdin closes.
+const char* kStreamClient = R"(import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
+c.sendall(b"go\n")
+want, got = int(sys.argv[2]) * len(b"NOTIFY sip:um SIP/2.0\r\nCSeq: 1000000 NOTIFY\r\nContent-Length: 0\r\n\r\n"), 0
+while got < want:
+    chunk = c.recv(65536)
+    if not chunk: sys.exit("closed")
+    got += len(chunk)
 print("done", flush=True)
 sys.stdin.read()
 )";
@@ -148,6 +188,40 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         ping.kill(SIGTERM);
         siptap.stop();
     }
+}
+
+TEST_CASE("[proxy] busy polling: a stream from one side is relayed in naps, not polled through",
+          "[proxy][busy-poll]") {
+    constexpr int kMessages = 1500;  // ~0.75 s or more at one per 0.5 ms
+    TempDir dir;
+    std::ofstream(dir / "stream.py") << kStreamServer;
+    std::ofstream(dir / "client.py") << kStreamClient;
+    const std::uint16_t upstream = free_port();
+    Spawned server("exec timeout 30 python3 " + dir / "stream.py" + " " + std::to_string(upstream) + " " +
+                   std::to_string(kMessages));
+    REQUIRE(wait_listening(upstream, 5s));
+    // The largest window: without the stream rule the thread would poll through every 0.5 ms gap.
+    SiptapProxy siptap(dir, "127.0.0.1:" + std::to_string(upstream), "--plain --threads 1 --busy-poll 100000");
+    const pid_t pid = listening_pid(siptap.port());
+    REQUIRE(pid > 0);
+    const auto before = io_threads(pid);
+    REQUIRE(before.threads == 1);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string out = dir / "client.out";
+    Spawned client("sleep 20 | exec timeout 30 python3 " + dir / "client.py" + " " + std::to_string(siptap.port()) +
+                   " " + std::to_string(kMessages) + " > " + out);
+    REQUIRE(wait_until([&] { return read_file(out).find("done") != std::string::npos; }, 25s));
+    const auto wall_ticks =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count() / 10;
+    const auto after = io_threads(pid);
+    const long sleeps = after.sleeps - before.sleeps, cpu = after.cpu_ticks - before.cpu_ticks;
+    CAPTURE(sleeps, cpu, wall_ticks);
+    // Napping (at most 1 ms each) between the records: a sleep every few messages. Polling
+    // through the stream would sleep a handful of times in all.
+    CHECK(sleeps >= kMessages / 8);
+    CHECK(cpu * 2 < wall_ticks);  // polling would hold the CPU for the whole stream
+    client.kill(SIGTERM);
+    siptap.stop();
 }
 
 TEST_CASE("[proxy] --busy-poll outside 0..100000 us is a usage error naming it", "[proxy][busy-poll]") {
