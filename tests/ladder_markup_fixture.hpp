@@ -70,7 +70,7 @@ inline std::vector<decoder::Event> awkward_events() {
         decoder::SipMessage resp = req;
         resp.is_request = false;
         resp.status = 480;
-        resp.reason = label;
+        resp.reason = std::string_view(label);  // kAwkward outlives the events
         events.push_back(event(seq++, resp, false));
     }
     decoder::ConnClose close;

@@ -168,12 +168,12 @@ private:
         if (!up) return;  // the client leg carries the same messages
         if (s.is_request) {
             last_request_ts_ = e.ts;
-            say("UM sends " + s.method + " " + s.request_uri + " (" + s.user_agent +
+            say("UM sends " + std::string(s.method) + " " + std::string(s.request_uri) + " (" + std::string(s.user_agent) +
                 ") to ask whether Lync is there; siptap relays it");
         } else {
-            const std::string status = std::to_string(s.status) + " " + s.reason;
+            const std::string status = std::to_string(s.status) + " " + std::string(s.reason);
             outcome.lync_verdict = "answered " + status;
-            say("Lync answers " + status + (s.server.empty() ? std::string() : " (Server: " + s.server + ")") +
+            say("Lync answers " + status + (s.server.empty() ? std::string() : " (Server: " + std::string(s.server) + ")") +
                 (s.status == 200 ? " — UM and Lync trust each other" : std::string()));
         }
     }

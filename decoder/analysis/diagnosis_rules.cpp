@@ -133,8 +133,8 @@ std::optional<FindingDraft> check_alert(const TlsAlert& a, Side sender, const En
 std::optional<FindingDraft> check_sip_response(const SipMessage& m, const Endpoint& from) {
     if (m.is_request || m.status < 400 || m.status == 401 || m.status == 407) return std::nullopt;
     return FindingDraft{Severity::Warning, "sip-error-response",
-                        from.to_string() + " answered " + m.method + " (CSeq " + m.cseq + ") with " +
-                            std::to_string(m.status) + " " + m.reason + "."};
+                        from.to_string() + " answered " + std::string(m.method) + " (CSeq " + std::string(m.cseq) +
+                            ") with " + std::to_string(m.status) + " " + std::string(m.reason) + "."};
 }
 
 std::optional<FindingDraft> check_ms_diagnostics(const SipMessage& m, const Endpoint& from) {

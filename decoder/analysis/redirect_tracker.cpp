@@ -94,7 +94,7 @@ void RedirectTracker::on_event(const Event& e, std::vector<RedirectFinding>& out
                 pending_.erase(pending_.begin());
             }
             Pending p{e.conn, e.seq, e.dst, e.src, e.transport, e.ts, {}, *t};
-            p.response = std::to_string(s->status) + " " + s->reason + " to " + s->method + " (CSeq " +
+            p.response = std::to_string(s->status) + " " + std::string(s->reason) + " to " + std::string(s->method) + " (CSeq " +
                          std::to_string(s->cseq_number) + ")";
             pending_.push_back(std::move(p));
             return;

@@ -50,7 +50,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
         const PendingKey key{sip->method, sip->cseq_number};
         if (sip->is_request && sip->method != "ACK") {
             if (pending_.size() < kMaxPending && pending_.find(key) == pending_.end())
-                pending_.emplace(Pending{sip->method, sip->cseq_number}, requests_seen_++);
+                pending_.emplace(Pending{std::string(sip->method), sip->cseq_number}, requests_seen_++);
         } else if (!sip->is_request && sip->status >= 200) {
             if (const auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
         }

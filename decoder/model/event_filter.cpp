@@ -146,7 +146,7 @@ bool eval(const Node& n, const Event& e) {
         case Op::Port: return e.src.port == n.number || e.dst.port == n.number;
         case Op::Conn: return e.conn == n.number;
         case Op::CallId: return sip && !n.text.empty() && sip->call_id.find(n.text) != std::string::npos;
-        case Op::Method: return sip && upper(sip->method) == n.text;
+        case Op::Method: return sip && upper(std::string(sip->method)) == n.text;
         case Op::Status:
             if (!sip || sip->is_request) return false;
             return n.status_class ? static_cast<std::uint64_t>(sip->status / 100) == n.number

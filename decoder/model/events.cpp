@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <type_traits>
 
 namespace decoder {
@@ -53,6 +55,32 @@ const char* to_string(CloseHow h) {
         case CloseHow::CaptureEnd: return "capture_end";
     }
     return "?";
+}
+
+namespace {
+
+// `v` moved from `from` (n bytes) to the same place in `to`, when it lies within `from`.
+std::string_view rebase(std::string_view v, const char* from, std::size_t n, const char* to) {
+    const std::less_equal<const char*> le;
+    if (v.data() == nullptr || !le(from, v.data()) || !le(v.data() + v.size(), from + n)) return v;
+    return {to + (v.data() - from), v.size()};
+}
+
+}  // namespace
+
+void SipMessage::keep(std::string_view message, std::string_view unfolded) {
+    auto copy = std::make_shared_for_overwrite<char[]>(message.size() + unfolded.size());
+    if (!message.empty()) std::memcpy(copy.get(), message.data(), message.size());
+    if (!unfolded.empty()) std::memcpy(copy.get() + message.size(), unfolded.data(), unfolded.size());
+    const auto move = [&](SipText& v) {
+        v = rebase(v, message.data(), message.size(), copy.get());
+        v = rebase(v, unfolded.data(), unfolded.size(), copy.get() + message.size());
+    };
+    for (auto* v : {&method, &reason, &request_uri, &call_id, &cseq, &from, &to, &contact, &user_agent, &server})
+        move(*v);
+    for (auto& v : via) move(v);
+    raw = {copy.get(), message.size()};
+    text = std::move(copy);
 }
 
 std::string SipMessage::summary() const {
@@ -105,6 +133,11 @@ std::string format_rfc3339(Micros t) {
 }
 
 void append_rfc3339(Micros t, std::string& out) {
+    char text[kRfc3339MaxChars];
+    out.append(text, write_rfc3339(t, text));
+}
+
+char* write_rfc3339(Micros t, char* out) {
     // Floor division so times before 1970 still print a valid date.
     std::time_t secs = static_cast<std::time_t>(t / 1'000'000);
     long long micros = t % 1'000'000;
@@ -124,11 +157,12 @@ void append_rfc3339(Micros t, std::string& out) {
         date_length = std::strlen(date);
         cached_secs = secs;
     }
-    out.append(date, date_length);
-    char frac[8];
-    for (int i = 5; i >= 0; --i, micros /= 10) frac[i] = static_cast<char>('0' + micros % 10);
-    frac[6] = 'Z';
-    out.append(frac, 7);
+    static_assert(sizeof date + 7 <= kRfc3339MaxChars);
+    std::memcpy(out, date, date_length);
+    out += date_length;
+    for (int i = 5; i >= 0; --i, micros /= 10) out[i] = static_cast<char>('0' + micros % 10);
+    out[6] = 'Z';
+    return out + 7;
 }
 
 }  // namespace decoder

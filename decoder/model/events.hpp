@@ -2,10 +2,13 @@
 // Field names mirror the JSON contract in SPEC.md; new fields may be added, none renamed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -85,17 +88,37 @@ struct MsDiagnostics {
     std::vector<std::pair<std::string, std::string>> params;  // other parameters, in order
 };
 
+// A text field of SipMessage: a view, assigned from views and string literals only. A
+// std::string is refused at compile time, since its buffer may be gone before the message is
+// read (keep the text alive elsewhere and pass std::string_view(s) to say so).
+class SipText : public std::string_view {
+public:
+    using std::string_view::string_view;
+    constexpr SipText() noexcept = default;
+    constexpr SipText(std::string_view v) noexcept : std::string_view(v) {}  // NOLINT: a view stays a view
+    SipText(const std::string&) = delete;
+};
+
+// Text fields are views, not copies: into `text`, which holds the message as received and
+// after it any folded header value unfolded; copies of the event share it. One allocation per
+// message instead of one per field was most of what parsing a message cost. A view may also
+// point at text that outlives the message (a string literal in a test).
 struct SipMessage {
     bool is_request = true;
-    std::string method;  // requests; for responses the CSeq method
-    int status = 0;      // responses
-    std::string reason, request_uri, call_id, cseq, from, to, contact, user_agent, server;
+    SipText method;  // requests; for responses the CSeq method
+    int status = 0;  // responses
+    SipText reason, request_uri, call_id, cseq, from, to, contact, user_agent, server;
     std::uint32_t cseq_number = 0;
-    std::vector<std::string> via;
+    std::vector<SipText> via;
     std::optional<std::uint64_t> content_length;
     std::optional<MsDiagnostics> ms_diagnostics;
     std::uint64_t bytes = 0;
-    std::string raw;  // the whole message as received (capped by the parser's size limit)
+    SipText raw;  // the whole message as received (capped by the parser's size limit)
+    std::shared_ptr<const char[]> text;  // what the views point into; empty when they point elsewhere
+
+    // Copies `message` (which `raw` then views) and `unfolded` into one new `text`, and moves
+    // every field that views either into that copy.
+    void keep(std::string_view message, std::string_view unfolded);
 
     std::string summary() const;  // "OPTIONS sip:x (CSeq 1 OPTIONS)" / "504 Server Time-out (CSeq 1 OPTIONS)"
     void append_summary(std::string& out) const;  // the same, appended (reuses out's capacity)
@@ -169,6 +192,10 @@ const char* event_name(const Event&);
 // RFC 3339 UTC with microseconds: 2026-11-27T21:54:42.123456Z
 std::string format_rfc3339(Micros);
 void append_rfc3339(Micros, std::string& out);  // the same, appended
+// The most bytes write_rfc3339 writes (a year far from ours takes more digits).
+inline constexpr std::size_t kRfc3339MaxChars = 96;
+// The same, written at `out`, which has room for kRfc3339MaxChars; returns the end.
+char* write_rfc3339(Micros, char* out);
 
 class EventSink {
 public:

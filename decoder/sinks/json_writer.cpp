@@ -8,79 +8,21 @@
 #include <string_view>
 #include <vector>
 
-#include "decoder/base/utf8.hpp"
+#include "decoder/sinks/json_line.hpp"
 
 namespace decoder {
 
 namespace {
 
-// Bytes written as they are inside a JSON string: printable ASCII but '"' and '\'.
-constexpr std::array<bool, 256> kPlain = [] {
-    std::array<bool, 256> plain{};
-    for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-    return plain;
-}();
-
-// Whether none of the 8 bytes at p needs escaping: no control byte (< 0x20), no byte >= 0x80,
-// no '"' and no '\\' (the classic "has a zero byte" bit trick, on each condition at once).
-bool all_plain8(const char* p) {
-    std::uint64_t x;
-    std::memcpy(&x, p, sizeof x);
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-    const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;
-    return ((x & highs) | below_space | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) == 0;
-}
-
-// The JSON escape of s, without the quotes.
-void append_escaped(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < s.size();) {
-        // Most text needs no escape: copy each plain run at once, found 8 bytes at a time.
-        std::size_t run = i;
-        while (run + 8 <= s.size() && all_plain8(s.data() + run)) run += 8;
-        while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
-        out.append(s.data() + i, run - i);
-        if (run == s.size()) break;
-        i = run;
-        const auto c = static_cast<unsigned char>(s[i]);
-        switch (c) {
-            case '"': out += "\\\""; ++i; continue;
-            case '\\': out += "\\\\"; ++i; continue;
-            case '\b': out += "\\b"; ++i; continue;
-            case '\f': out += "\\f"; ++i; continue;
-            case '\n': out += "\\n"; ++i; continue;
-            case '\r': out += "\\r"; ++i; continue;
-            case '\t': out += "\\t"; ++i; continue;
-            default: break;
-        }
-        if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-            ++i;
-        } else if (const auto n = utf8_length(s, i)) {
-            out.append(s.substr(i, n));
-            i += n;
-        } else {
-            out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
-            ++i;
-        }
-    }
-}
+using json::Line;
 
 void append_string(std::string& out, std::string_view s) {
-    out += '"';
-    append_escaped(out, s);
-    out += '"';
+    Line line(out);
+    line.string(s);
 }
 
-void append_number(std::string& out, std::int64_t v) {
-    char digits[24];
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
-}
-
-void append_number(std::string& out, std::uint64_t v) {
+template <class Int>
+void append_number(std::string& out, Int v) {
     char digits[24];
     out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
 }
@@ -123,113 +65,140 @@ private:
 // merged in as the keys pass them. A test compares every event type against the tests' reference serialiser.
 class Object {
 public:
-    Object(std::string& out, const Event& e) : out_(out), event_(e) { out_ += '{'; }
+    Object(std::string& out, const Event& e) : line_(out), event_(e) {
+        line_.room(1);
+        line_.put('{');
+    }
 
     void str(std::string_view key, std::string_view v) {
-        append_escaped(name(key, true), v);
-        out_ += '"';
+        name(key, json::kMaxEscape * v.size() + 1, true);
+        line_.escaped(v);
+        line_.put('"');
     }
-    void num(std::string_view key, std::uint64_t v) { append_number(name(key), v); }
-    void snum(std::string_view key, std::int64_t v) { append_number(name(key), v); }
-    void boolean(std::string_view key, bool v) { name(key) += v ? "true" : "false"; }
-    void null(std::string_view key) { name(key) += "null"; }
-    void raw(std::string_view key, std::string_view json) { name(key) += json; }
+    void num(std::string_view key, std::uint64_t v) {
+        name(key, 24);
+        line_.number(v);
+    }
+    void snum(std::string_view key, std::int64_t v) {
+        name(key, 24);
+        line_.number(v);
+    }
+    void boolean(std::string_view key, bool v) {
+        name(key, 5);
+        line_.put(v ? std::string_view("true") : std::string_view("false"));
+    }
+    void null(std::string_view key) {
+        name(key, 4);
+        line_.put("null");
+    }
+    void raw(std::string_view key, std::string_view json) {
+        name(key, json.size());
+        line_.put(json);
+    }
     void time(std::string_view key, Micros t) {
-        append_rfc3339(t, name(key, true));  // digits, '-', ':', '.', 'T', 'Z': nothing to escape
-        out_ += '"';
+        // digits, '-', ':', '.', 'T', 'Z': nothing to escape
+        name(key, kRfc3339MaxChars + 1, true);
+        line_.advance_to(write_rfc3339(t, line_.cursor()));
+        line_.put('"');
     }
     void endpoint(std::string_view key, const Endpoint& v) {
-        name(key);
+        name(key, 0);
         endpoint_value(v);
     }
-    void strings(std::string_view key, const std::vector<std::string>& v) {
-        array(key, v, [](std::string& o, const std::string& s) { append_string(o, s); });
+    template <class Text>
+    void strings(std::string_view key, const std::vector<Text>& v) {
+        name(key, 2);
+        line_.put('[');
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            line_.room(json::kMaxEscape * std::string_view(v[i]).size() + 4);
+            if (i) line_.put(',');
+            line_.put('"');
+            line_.escaped(v[i]);
+            line_.put('"');
+        }
+        line_.put(']');
     }
     void numbers(std::string_view key, const std::vector<std::uint64_t>& v) {
-        array(key, v, [](std::string& o, std::uint64_t n) { append_number(o, n); });
+        name(key, 2);
+        line_.put('[');
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            line_.room(26);
+            if (i) line_.put(',');
+            line_.number(v[i]);
+        }
+        line_.put(']');
     }
     void close() {
         while (next_ < kEnvelope.size()) envelope(next_++);
-        out_ += '}';
+        line_.room(1);
+        line_.put('}');
     }
 
 private:
     static constexpr std::array<std::string_view, 7> kEnvelope = {"conn", "dst", "event", "seq", "src",
                                                                    "transport", "ts"};
 
-    template <class T, class Write>
-    void array(std::string_view key, const std::vector<T>& v, Write write) {
-        auto& o = name(key);
-        o += '[';
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (i) o += ',';
-            write(o, v[i]);
-        }
-        o += ']';
-    }
     // Writes the members of the envelope that sort before `key`, then `key` and its colon
-    // (and the opening quote of a string value); returns the line for the value.
-    std::string& name(std::string_view key, bool string_value = false) {
-        while (next_ < kEnvelope.size() && kEnvelope[next_] < key) envelope(next_++);
-        return literal_name(key, string_value);
+    // (and the opening quote of a string value), with room for `value_room` bytes after it.
+    void name(std::string_view key, std::size_t value_room, bool string_value = false) {
+        while (next_ < kEnvelope.size() && sorts_before(kEnvelope[next_], key)) envelope(next_++);
+        literal_name(key, value_room, string_value);
     }
-    // `,"key":` in one append: keys are our own short ASCII names, nothing to escape.
-    std::string& literal_name(std::string_view key, bool string_value = false) {
-        char head[64];
-        if (key.size() > sizeof head - 5) {  // no key is this long; still write it right
-            if (out_.size() > start_) out_ += ',';
-            out_ += '"';
-            out_ += key;
-            out_ += string_value ? "\":\"" : "\":";
-            return out_;
-        }
-        std::size_t n = 0;
-        if (out_.size() > start_) head[n++] = ',';
-        head[n++] = '"';
-        std::memcpy(head + n, key.data(), key.size());
-        n += key.size();
-        head[n++] = '"';
-        head[n++] = ':';
-        if (string_value) head[n++] = '"';
-        out_.append(head, n);
-        return out_;
+    // a < b for our keys (never empty): most pairs differ in the first letter, and this runs
+    // for every member of every event.
+    static bool sorts_before(std::string_view a, std::string_view b) {
+        return a[0] != b[0] ? a[0] < b[0] : a < b;
+    }
+    // `,"key":` at once: keys are our own short ASCII names, nothing to escape.
+    void literal_name(std::string_view key, std::size_t value_room, bool string_value = false) {
+        line_.room(key.size() + 5 + value_room);
+        if (!first_) line_.put(',');
+        first_ = false;
+        line_.put('"');
+        line_.put(key);
+        line_.put(string_value ? std::string_view("\":\"") : std::string_view("\":"));
     }
     void envelope(std::size_t i) {
+        const auto quoted = [&](std::string_view v) {  // our own names: nothing to escape
+            literal_name(kEnvelope[i], v.size() + 1, true);
+            line_.put(v);
+            line_.put('"');
+        };
         switch (i) {
-            case 0: return append_number(literal_name(kEnvelope[i]), event_.conn);
-            case 1: literal_name(kEnvelope[i]); return endpoint_value(event_.dst);
-            case 2: append_escaped(literal_name(kEnvelope[i], true), event_name(event_)); break;
-            case 3: return append_number(literal_name(kEnvelope[i]), event_.seq);
-            case 4: literal_name(kEnvelope[i]); return endpoint_value(event_.src);
-            case 5: append_escaped(literal_name(kEnvelope[i], true), to_string(event_.transport)); break;
-            default: append_rfc3339(event_.ts, literal_name(kEnvelope[i], true)); break;
+            case 0: literal_name(kEnvelope[i], 24); return line_.number(event_.conn);
+            case 1: literal_name(kEnvelope[i], 0); return endpoint_value(event_.dst);
+            case 2: return quoted(event_name(event_));
+            case 3: literal_name(kEnvelope[i], 24); return line_.number(event_.seq);
+            case 4: literal_name(kEnvelope[i], 0); return endpoint_value(event_.src);
+            case 5: return quoted(to_string(event_.transport));
+            default:
+                literal_name(kEnvelope[i], kRfc3339MaxChars + 1, true);
+                line_.advance_to(write_rfc3339(event_.ts, line_.cursor()));
+                line_.put('"');
         }
-        out_ += '"';
     }
     // Endpoint::to_string()'s "ip:port" / "[ip]:port", escaped; null for events that belong to
-    // no connection (a bad packet, a run-wide finding). Written in place: addresses need no
-    // escape, so only one that does is copied out and escaped.
+    // no connection (a bad packet, a run-wide finding). Escaping works byte by byte, so the
+    // address is escaped on its own and the brackets, colon and digits around it need none.
     void endpoint_value(const Endpoint& v) {
         if (v.ip.empty()) {
-            out_ += "null";
+            line_.room(4);
+            line_.put("null");
             return;
         }
-        out_ += '"';
-        const auto from = out_.size();
-        v.append_to(out_);
-        if (!std::all_of(out_.begin() + static_cast<std::ptrdiff_t>(from), out_.end(),
-                         [](char c) { return kPlain[static_cast<unsigned char>(c)]; })) {
-            const std::string text = out_.substr(from);
-            out_.resize(from);
-            append_escaped(out_, text);
-        }
-        out_ += '"';
+        line_.room(json::kMaxEscape * v.ip.size() + 12);
+        const bool v6 = v.ip.find(':') != std::string::npos;
+        line_.put(v6 ? std::string_view("\"[") : std::string_view("\""));
+        line_.escaped(v.ip);
+        line_.put(v6 ? std::string_view("]:") : std::string_view(":"));
+        line_.number(v.port);
+        line_.put('"');
     }
 
-    std::string& out_;
+    Line line_;
     const Event& event_;
-    const std::size_t start_ = out_.size() + 1;  // just past the '{'
-    std::size_t next_ = 0;                      // the next envelope member to write
+    bool first_ = true;    // no member written yet
+    std::size_t next_ = 0;  // the next envelope member to write
 };
 
 template <class T>

@@ -60,11 +60,11 @@ std::string tls_step_name(const TlsMessage& m) {
 
 std::string sip_arrow_label(const SipMessage& m) {
     const std::string cseq = std::to_string(m.cseq_number);
-    if (m.is_request) return m.method + " " + cseq;
+    if (m.is_request) return std::string(m.method) + " " + cseq;
     std::string s = std::to_string(m.status);
-    if (!m.reason.empty()) s += " " + m.reason;
+    if (!m.reason.empty()) s.append(" ").append(m.reason);
     if (m.ms_diagnostics) s += " [ms-diag " + std::to_string(m.ms_diagnostics->code) + "]";
-    return s + " (" + cseq + " " + m.method + ")";
+    return s + " (" + cseq + " " + std::string(m.method) + ")";
 }
 
 bool unanswered_close(const ConnClose& c) {

@@ -1,7 +1,9 @@
 #include "decoder/sinks/text_sink.hpp"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <string_view>
 #include <sstream>
 #include "decoder/base/text_util.hpp"
 #include "decoder/model/close_description.hpp"
@@ -18,8 +20,6 @@ constexpr const char* kMagenta = "\033[35m";
 constexpr const char* kCyan = "\033[36m";
 constexpr const char* kDim = "\033[2m";
 constexpr const char* kBold = "\033[1m";
-
-std::string time_of_day(Micros ts) { return format_rfc3339(ts).substr(11, 15); }
 
 std::string describe_tls(const TlsMessage& m) {
     std::ostringstream s;
@@ -57,12 +57,17 @@ std::string describe_certificate(const Certificate& c) {
     return s.str();
 }
 
-std::string describe_sip(const SipMessage& m) {
-    std::string s = m.summary();
+void append_sip(const SipMessage& m, std::string& s) {
+    m.append_summary(s);
     const auto& agent = m.is_request ? m.user_agent : m.server;
-    if (!agent.empty()) s += " [" + agent + "]";
+    if (!agent.empty()) s.append(" [").append(agent).append("]");
     if (m.ms_diagnostics)
         s += " ms-diagnostics " + std::to_string(m.ms_diagnostics->code) + ": " + m.ms_diagnostics->reason;
+}
+
+std::string describe_sip(const SipMessage& m) {
+    std::string s;
+    append_sip(m, s);
     return s;
 }
 
@@ -100,10 +105,27 @@ const char* TextSink::color_for(const Event& e) const {
 
 void TextSink::on_event(const Event& e) {
     names_.on_event(e);
-    out_ << time_of_day(e.ts) << " #" << e.conn << " ";
-    if (!e.src.ip.empty()) out_ << e.src.to_string() << " -> " << e.dst.to_string() << "  ";
-    if (color_) out_ << color_for(e) << describe(e) << kReset << '\n';
-    else out_ << describe(e) << '\n';
+    // The line is built in one reused buffer and written at once: a stream insertion and a
+    // temporary string per piece cost as much as the rest of the text output.
+    line_.clear();
+    char date[kRfc3339MaxChars];
+    line_ += std::string_view(date, static_cast<std::size_t>(write_rfc3339(e.ts, date) - date)).substr(11, 15);
+    line_ += " #";
+    char digits[24];
+    line_.append(digits, std::to_chars(digits, digits + sizeof digits, e.conn).ptr);
+    line_ += ' ';
+    if (!e.src.ip.empty()) {
+        e.src.append_to(line_);
+        line_ += " -> ";
+        e.dst.append_to(line_);
+        line_ += "  ";
+    }
+    if (color_) line_ += color_for(e);
+    if (const auto* sip = e.as<SipMessage>()) append_sip(*sip, line_);
+    else line_ += describe(e);
+    if (color_) line_ += kReset;
+    line_ += '\n';
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
     if (const auto v = names_.verdicts(e)) {
         const char* c = !v->lync.accepted ? kRed : v->rfc6125.accepted ? kGreen : kYellow;
         out_ << std::string(16, ' ') << (color_ ? c : "") << "names: " << verdicts_line(*v) << (color_ ? kReset : "") << '\n';

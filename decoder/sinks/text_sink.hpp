@@ -30,6 +30,7 @@ private:
     bool color_;
     bool flush_each_input_;
     VerdictNames names_;
+    std::string line_;  // the line being built, reused
 };
 
 }  // namespace decoder

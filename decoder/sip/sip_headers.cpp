@@ -61,12 +61,6 @@ void split_outside_quotes(std::string_view value, char sep, Part&& part) {
 
 }  // namespace
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 std::string canonical_header_name(std::string_view name) {
     name = trim(name);
     if (name.size() == 1) {
@@ -80,12 +74,12 @@ std::string canonical_header_name(std::string_view name) {
 }
 
 std::vector<std::string> split_header_list(std::string_view value) {
-    std::vector<std::string> out;
-    append_header_list(value, out);
-    return out;
+    std::vector<SipText> parts;
+    append_header_list(value, parts);
+    return {parts.begin(), parts.end()};
 }
 
-void append_header_list(std::string_view value, std::vector<std::string>& out) {
+void append_header_list(std::string_view value, std::vector<SipText>& out) {
     split_outside_quotes(value, ',', [&](std::string_view part) {
         part = trim(part);
         if (!part.empty()) out.emplace_back(part);

@@ -33,11 +33,14 @@ std::size_t find_header_end(std::string_view buf) {
 
 // A header value with each line fold (CRLF + whitespace) replaced by one space, trimmed. The
 // usual value holds no line break and is returned as a view into the message; a folded one is
-// written into `scratch` (valid until its next use).
-std::string_view unfold(std::string_view v, bool folded, std::string& scratch) {
+// appended to `unfolded` and viewed there. `room` is at least the length of all the values
+// unfolded into it together (an unfolded value is never longer than the folded one): reserved
+// at once, it keeps earlier views into `unfolded` valid.
+std::string_view unfold(std::string_view v, bool folded, std::string& unfolded, std::size_t room) {
     if (!folded && v.find('\r') == std::string_view::npos) return trim(v);  // a lone CR is still replaced
-    scratch.clear();
-    scratch.reserve(v.size());
+    if (unfolded.capacity() < room) unfolded.reserve(room);
+    const auto start = unfolded.size();
+    auto& scratch = unfolded;
     for (std::size_t i = 0; i < v.size(); ++i) {
         const char c = v[i];
         if (c == '\r' || c == '\n') {
@@ -49,7 +52,7 @@ std::string_view unfold(std::string_view v, bool folded, std::string& scratch) {
             scratch += c;
         }
     }
-    return trim(scratch);
+    return trim(std::string_view(unfolded).substr(start));
 }
 
 std::string_view next_line(std::string_view buf, std::size_t& pos) {
@@ -82,7 +85,7 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
             error = "bad SIP status code '" + std::string(code.substr(0, 16)) + "'";
             return false;
         }
-        if (sp2 != std::string_view::npos) m.reason = std::string(line.substr(sp2 + 1));
+        if (sp2 != std::string_view::npos) m.reason = line.substr(sp2 + 1);
         return true;
     }
     if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "SIP/2.0") {
@@ -90,8 +93,8 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
         return false;
     }
     m.is_request = true;
-    m.method = std::string(line.substr(0, sp1));
-    m.request_uri = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    m.method = line.substr(0, sp1);
+    m.request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
     return true;
 }
 
@@ -121,37 +124,42 @@ Header header_kind(std::string_view name) {
             default: return Header::Other;
         }
     }
-    static constexpr std::pair<std::string_view, Header> kNames[] = {
-        {"via", Header::Via}, {"call-id", Header::CallId}, {"cseq", Header::CSeq}, {"from", Header::From},
-        {"to", Header::To}, {"contact", Header::Contact}, {"user-agent", Header::UserAgent},
-        {"server", Header::Server}, {"ms-diagnostics", Header::MsDiagnostics},
-        {"content-length", Header::ContentLength},
-    };
-    for (const auto& [known, kind] : kNames)
-        if (iequals(name, known)) return kind;
-    return Header::Other;
+    // Only the names of the same length are compared.
+    const auto is = [&](std::string_view known, Header kind) { return iequals(name, known) ? kind : Header::Other; };
+    switch (name.size()) {
+        case 2: return is("to", Header::To);
+        case 3: return is("via", Header::Via);
+        case 4: return name[0] == 'c' || name[0] == 'C' ? is("cseq", Header::CSeq) : is("from", Header::From);
+        case 6: return is("server", Header::Server);
+        case 7: return name[1] == 'a' || name[1] == 'A' ? is("call-id", Header::CallId) : is("contact", Header::Contact);
+        case 10: return is("user-agent", Header::UserAgent);
+        case 14:
+            return name[0] == 'm' || name[0] == 'M' ? is("ms-diagnostics", Header::MsDiagnostics)
+                                                    : is("content-length", Header::ContentLength);
+        default: return Header::Other;
+    }
 }
 
-// Fills the message's named fields from one header.
-void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& scratch) {
-    auto value = [&] { return unfold(h.value, h.folded, scratch); };
+// Fills the message's named fields from one header (views into the message or `unfolded`).
+// `room` as unfold() needs it: each header is unfolded at most once here.
+void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
+    auto value = [&] { return unfold(h.value, h.folded, unfolded, room); };
     using enum Header;
     switch (kind) {
         case Via: append_header_list(value(), m.via); return;
-        case CallId: m.call_id.assign(value()); return;
+        case CallId: m.call_id = value(); return;
         case CSeq: {
-            m.cseq.assign(value());
+            m.cseq = value();
             const auto sp = m.cseq.find(' ');
-            parse_int(std::string_view(m.cseq).substr(0, sp), m.cseq_number);
-            if (!m.is_request && sp != std::string::npos)
-                m.method.assign(trim(std::string_view(m.cseq).substr(sp + 1)));
+            parse_int(m.cseq.substr(0, sp), m.cseq_number);
+            if (!m.is_request && sp != std::string_view::npos) m.method = trim(m.cseq.substr(sp + 1));
             return;
         }
-        case From: if (m.from.empty()) m.from.assign(value()); return;
-        case To: if (m.to.empty()) m.to.assign(value()); return;
-        case Contact: if (m.contact.empty()) m.contact.assign(value()); return;
-        case UserAgent: m.user_agent.assign(value()); return;
-        case Server: m.server.assign(value()); return;
+        case From: if (m.from.empty()) m.from = value(); return;
+        case To: if (m.to.empty()) m.to = value(); return;
+        case Contact: if (m.contact.empty()) m.contact = value(); return;
+        case UserAgent: m.user_agent = value(); return;
+        case Server: m.server = value(); return;
         case MsDiagnostics: if (!m.ms_diagnostics) m.ms_diagnostics = parse_ms_diagnostics(value()); return;
         case ContentLength:
         case Other: return;
@@ -211,13 +219,16 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         std::size_t count = 0;
         std::optional<std::size_t> content_length;
         std::optional<std::string> bad_length;
-        std::string scratch;  // for the rare folded value
+        // Folded values, unfolded (rare); the header values together are shorter than buf.
+        std::string unfolded;
+        std::string scratch;  // Content-Length's value, which no field keeps
         auto apply = [&](const HeaderView& h) {
             const auto kind = header_kind(h.name);
-            apply_header(kind, h, m, scratch);
+            apply_header(kind, h, m, unfolded, buf.size());
             if (kind != Header::ContentLength || bad_length) return;
             std::size_t n = 0;
-            const auto text = unfold(h.value, h.folded, scratch);
+            scratch.clear();
+            const auto text = unfold(h.value, h.folded, scratch, h.value.size());
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };
@@ -266,7 +277,7 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         result.status = ParseStatus::Complete;
         result.consumed = framing == SipFraming::Datagram ? buf.size() : header_end + body;
         m.bytes = header_end + body;
-        m.raw = std::string(buf.substr(0, header_end + body));
+        m.keep(buf.substr(0, header_end + body), unfolded);
         return result;
     } catch (const std::exception& e) {  // allocation failure: never escapes the decoder
         return R::failure(std::string("SIP parser: ") + e.what());

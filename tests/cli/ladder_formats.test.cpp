@@ -18,6 +18,7 @@
 #include "ladder_markup_fixture.hpp"
 #include "requirement_support.hpp"
 #include "views_support.hpp"
+#include "kept_text.hpp"
 
 namespace {
 
@@ -51,9 +52,9 @@ std::map<std::uint64_t, std::vector<std::string>> sip_labels(const Capture& c) {
         if (j["event"] != "sip") continue;
         decoder::SipMessage m;
         m.is_request = j["kind"] == "request";
-        m.method = j["method"];
+        m.method = test::kept(j["method"].get<std::string>());
         m.status = j.value("status", 0);
-        m.reason = j.value("reason", "");
+        m.reason = test::kept(j.value("reason", ""));
         m.cseq_number = static_cast<std::uint32_t>(std::stoul(j["cseq"].get<std::string>()));
         if (j.contains("ms_diagnostics")) m.ms_diagnostics = decoder::MsDiagnostics{j["ms_diagnostics"]["code"], {}, {}};
         out[j["conn"]].push_back(decoder::sip_arrow_label(m));

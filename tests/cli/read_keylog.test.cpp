@@ -99,7 +99,7 @@ TEST_CASE("[read_keylog] tshark with the same key log agrees on SIP methods and 
     // Keep the events alive: payloads() points into them.
     const auto events = read_with_keys(file, load_keys(test::pcap(name + ".keys")));
     for (const auto* m : test::payloads<SipMessage>(events))
-        ours.push_back(m->is_request ? m->method + "\t" : "\t" + std::to_string(m->status));
+        ours.push_back(m->is_request ? std::string(m->method) + "\t" : "\t" + std::to_string(m->status));
     CHECK(ours == theirs);
 }
 

@@ -80,7 +80,7 @@ TEST_CASE("[read_windows] tshark with the same RSA key agrees on the SIP", "[rea
     const auto events = test::read_events({file}, {}, &keys);
     std::vector<std::string> ours;
     for (const auto* m : test::payloads<SipMessage>(events))
-        ours.push_back((m->is_request ? m->method + "\t" : "\t" + std::to_string(m->status)) + "\t" +
+        ours.push_back((m->is_request ? std::string(m->method) + "\t" : "\t" + std::to_string(m->status)) + "\t" +
                        std::to_string(m->cseq_number));
     REQUIRE_FALSE(ours.empty());
     CHECK(ours == test::non_empty_lines(r.out));

@@ -68,7 +68,8 @@ TEST_CASE("[tshark] SIP methods, statuses and Call-IDs agree with tshark", "[tsh
     std::vector<std::string> ours;
     const auto events = test::read_events({path});
     for (const auto* sip : test::payloads<SipMessage>(events))
-        ours.push_back((sip->is_request ? sip->method : std::to_string(sip->status)) + " " + sip->call_id);
+        ours.push_back((sip->is_request ? std::string(sip->method) : std::to_string(sip->status)) + " " +
+                       std::string(sip->call_id));
     REQUIRE_FALSE(ours.empty());
     CHECK(ours == theirs);
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "decoder/flow/connection_state.hpp"
+#include "kept_text.hpp"
 
 using namespace decoder;
 
@@ -10,10 +11,10 @@ const Endpoint kClient{"10.0.0.1", 40000}, kServer{"10.0.0.2", 5061};
 
 SipMessage request(const std::string& method, std::uint32_t cseq) {
     SipMessage m;
-    m.method = method;
+    m.method = test::kept(method);
     m.request_uri = "sip:lync.example";
     m.cseq_number = cseq;
-    m.cseq = std::to_string(cseq) + " " + method;
+    m.cseq = test::kept(std::to_string(cseq) + " " + method);
     return m;
 }
 

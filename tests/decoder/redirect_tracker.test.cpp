@@ -3,6 +3,7 @@
 // missing at the end of the run.
 #include <catch2/catch.hpp>
 
+#include "kept_text.hpp"
 #include "decoder/analysis/redirect_tracker.hpp"
 
 using namespace decoder;
@@ -18,7 +19,7 @@ SipMessage redirect_response(const std::string& contact, int status = 302) {
     m.reason = "Moved Temporarily";
     m.method = "INVITE";
     m.cseq_number = 1;
-    m.contact = contact;
+    m.contact = test::kept(contact);
     return m;
 }
 

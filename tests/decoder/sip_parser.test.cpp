@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <optional>
+
 #include "decoder/sip/sip_headers.hpp"
 #include "decoder/sip/sip_parser.hpp"
 
@@ -47,7 +51,7 @@ TEST_CASE("[sip] request with UCMA-style capital header names", "[sip]") {
     CHECK(m.cseq == "1 OPTIONS");
     CHECK(m.cseq_number == 1);
     CHECK(m.from == "<sip:exch01.contoso.com>;epid=1;tag=8a7b");
-    CHECK(m.via == std::vector<std::string>{"SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1"});
+    CHECK(m.via == std::vector<SipText>{"SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1"});
     CHECK(m.user_agent == "RTCC/4.0.0.0 MSExchangeUM/14.0");
     CHECK(m.content_length == 0u);
     CHECK(m.bytes == kOptions.size());
@@ -109,13 +113,41 @@ TEST_CASE("[sip] kept header values are unfolded and trimmed, folded or not", "[
     const auto r = parse_sip_message(msg, SipFraming::Stream);
     REQUIRE(r.status == ParseStatus::Complete);
     CHECK(r.value.from == "<sip:um01.contoso.com> ;tag=1");
-    CHECK(r.value.via == std::vector<std::string>{"SIP/2.0/TLS a.example.com;branch=z9hG4bK1",
+    CHECK(r.value.via == std::vector<SipText>{"SIP/2.0/TLS a.example.com;branch=z9hG4bK1",
                                                   "SIP/2.0/TLS b.example.com;branch=z9hG4bK2"});
     CHECK(r.value.to == "<sip:lync> ;tag=2");
     CHECK(r.value.cseq == "12 OPTIONS");
     CHECK(r.value.cseq_number == 12);
     CHECK(r.value.method == "OPTIONS");
     CHECK(r.value.content_length == 0u);
+}
+
+TEST_CASE("[sip] a parsed message owns its text: the input may go, copies share it", "[sip]") {
+    // The fields are views (SipText); they must view the message's own copy, never the input,
+    // and the unfolded values must survive with it.
+    std::string input = kOptions.substr(0, kOptions.size() - 2) + "Server: folded\r\n  name\r\n\r\n";
+    auto r = parse_sip_message(input, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    std::fill(input.begin(), input.end(), 'x');
+    input = std::string(input.size() * 4, 'y');  // and the old buffer freed
+    std::optional<SipMessage> original = std::move(r.value);
+    const SipMessage copy = *original;
+    original.reset();
+    CHECK(copy.method == "OPTIONS");
+    CHECK(copy.request_uri == "sip:lync01.contoso.com:5061;transport=tls");
+    CHECK(copy.call_id == "3f1e8c2a-um");
+    CHECK(copy.from == "<sip:exch01.contoso.com>;epid=1;tag=8a7b");
+    CHECK(copy.via == std::vector<SipText>{"SIP/2.0/TLS 10.0.0.2:50123;branch=z9hG4bKa1"});
+    CHECK(copy.server == "folded name");
+    CHECK(copy.raw.substr(0, 8) == "OPTIONS ");
+    CHECK(copy.raw.size() == copy.bytes);
+    REQUIRE(copy.text);
+    const auto inside = [&](std::string_view v) {
+        return std::less_equal<const char*>{}(copy.text.get(), v.data()) &&
+               std::less_equal<const char*>{}(v.data() + v.size(), copy.text.get() + copy.bytes + 64);
+    };
+    for (const auto v : {copy.method, copy.call_id, copy.from, copy.server, copy.via.front(), copy.raw})
+        CHECK(inside(v));
 }
 
 TEST_CASE("[sip] datagram framing takes the rest when Content-Length is missing", "[sip]") {

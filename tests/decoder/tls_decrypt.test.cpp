@@ -64,7 +64,7 @@ std::string line_of(Dir d, const Payload& p) {
     if (auto* a = std::get_if<TlsAlert>(&p)) return s + "alert " + a->level + " " + a->description;
     if (auto* c = std::get_if<Certificate>(&p)) return s + "cert " + c->subject + " " + c->sha256;
     if (auto* n = std::get_if<Notice>(&p)) return s + "notice " + n->what + " " + n->message;
-    if (auto* x = std::get_if<SipMessage>(&p)) return s + "plain " + x->raw;
+    if (auto* x = std::get_if<SipMessage>(&p)) return s + "plain " + std::string(x->raw);
     return s + "other";
 }
 
@@ -76,7 +76,7 @@ Result decode(const Session& session, const KeyLog& keys, bool per_byte = false,
     tls.set_plaintext_handler([&](Dir d, std::span<const std::byte> b, std::vector<Payload>& out) {
         r.plain[d == C ? 0 : 1].append(reinterpret_cast<const char*>(b.data()), b.size());
         SipMessage m;  // stands for the SIP parser: keeps order visible in `lines`
-        m.raw.assign(reinterpret_cast<const char*>(b.data()), b.size());
+        m.keep({reinterpret_cast<const char*>(b.data()), b.size()}, {});  // a copy: b is the decrypter's
         out.push_back(std::move(m));
     });
     std::vector<Payload> out;

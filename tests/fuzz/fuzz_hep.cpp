@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         e.payload = std::move(parsed.value);
     } else {
         decoder::SipMessage raw;  // what the encoder is given is the raw text in any case
-        raw.raw = std::string(text);
-        raw.call_id = std::string(text.substr(0, text.size() % 64));
+        raw.raw = text;  // the input outlives this call, so the message may view it
+        raw.call_id = text.substr(0, text.size() % 64);
         e.payload = std::move(raw);
     }
     const decoder::HepOptions options{static_cast<std::uint32_t>(size), std::string(text.substr(0, size % 17)),
