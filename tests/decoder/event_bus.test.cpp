@@ -106,3 +106,18 @@ TEST_CASE("[bus] a sink that throws does not stop later events", "[bus]") {
     bus.emit(notice("good"));
     CHECK(log == std::vector<std::string>{"a:good#2", "a:flush"});
 }
+
+TEST_CASE("[bus] an event delivered in place stays with the caller, numbered, and what it caused follows it", "[bus]") {
+    EventBus bus;
+    std::vector<std::string> log;
+    Analyzer analyzer(bus);
+    Recorder a(log, "a");
+    bus.add_sink(analyzer);
+    bus.add_sink(a);
+    bus.emit(notice("first"));
+    Event kept = notice("cause");
+    CHECK(bus.emit_in_place(kept) == 2);
+    CHECK(kept.seq == 2);
+    CHECK(kept.as<Notice>()->what == "cause");  // not moved from
+    CHECK(log == std::vector<std::string>{"a:first#1", "a:flush", "a:cause#2", "a:effect1#3", "a:effect2#4", "a:flush"});
+}
