@@ -61,7 +61,7 @@ public:
     void call(decoder::Connection* conn, std::uint64_t id, Op op, decoder::Dir dir, decoder::Micros ts,
               std::uint64_t arg, std::span<const std::byte> data = {});
 
-    static constexpr unsigned kSets = 4;  // chunks in the ring
+    static constexpr unsigned kSets = 8;  // chunks in the ring: how far the reader may run ahead
 
 private:
     struct Command {
