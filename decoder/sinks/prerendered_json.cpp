@@ -1,8 +1,7 @@
 #include "decoder/sinks/prerendered_json.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <functional>
+#include <cstring>
 #include <limits>
 
 #include "decoder/sinks/json_writer.hpp"
@@ -26,12 +25,11 @@ std::size_t render_json_line(Event& event, std::string& out) {
     append_json(event, out);
     event.seq = seq;
     out += '\n';
-    // Skips ahead by up to the key's length: most of a SIP line is its raw text, before the seq.
-    static const std::boyer_moore_horspool_searcher search(kSeqKey.begin(), kSeqKey.end());
-    const auto from = out.begin() + static_cast<std::ptrdiff_t>(start);
-    const auto at = std::search(from, out.end(), search);
-    if (at == out.end()) return std::string::npos;
-    return static_cast<std::size_t>(at - out.begin()) + kSeqKey.find('1');
+    // memmem skips ahead by up to the key's length: most of a SIP line is raw text. The
+    // placeholder occurs once (see kSeqKey).
+    const void* at = memmem(out.data() + start, out.size() - start, kSeqKey.data(), kSeqKey.size());
+    if (at == nullptr) return std::string::npos;
+    return static_cast<std::size_t>(static_cast<const char*>(at) - out.data()) + kSeqKey.find('1');
 }
 
 RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t at, std::size_t end) {
