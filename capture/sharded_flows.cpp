@@ -139,7 +139,7 @@ void ShardedFlowFactory::deliver_oldest(bool wait) {
         });
     }
     merge(static_cast<unsigned>(delivered_ % kSets));
-    ++delivered_;
+    delivered_.store(delivered_ + 1, std::memory_order_release);
 }
 
 void ShardedFlowFactory::run_worker(Worker& w) {
@@ -149,7 +149,7 @@ void ShardedFlowFactory::run_worker(Worker& w) {
         if (published_ == w.done) return;  // stopping, nothing left
         const auto set = static_cast<unsigned>(w.done % kSets);
         lock.unlock();
-        execute(w, w.shards[set]);
+        execute(w, set);
         lock.lock();
         ++w.done;
         lock.unlock();
@@ -157,12 +157,27 @@ void ShardedFlowFactory::run_worker(Worker& w) {
     }
 }
 
-void ShardedFlowFactory::execute(Worker& w, Shard& shard) {
-    // Last round's events are freed here, on the thread that allocated them, a few after each
-    // call: freed next to the new messages' allocations of the same sizes, the allocator hands
-    // them straight back (freed all at once, they cost a third of the worker's time).
-    std::swap(shard.events, w.freeing);
-    std::size_t freed = 0;
+// Delivered events are freed here, on the thread that allocated them, one after each new
+// event: next to the new messages' allocations of the same sizes, and soon after the merge,
+// the allocator finds the memory in its caches and hands it straight back (freed all at once,
+// a set at a time, they cost a third of the worker's time).
+void ShardedFlowFactory::free_one(Worker& w) {
+    if (w.freeing.empty()) return;
+    auto& [set, next] = w.freeing.front();
+    auto& events = w.shards[set].events;
+    if (next < events.size()) events[next++].payload.emplace<decoder::ConnOpen>();
+    if (next >= events.size()) {
+        events.clear();
+        w.freeing.pop_front();
+    }
+}
+
+void ShardedFlowFactory::execute(Worker& w, unsigned set) {
+    for (const auto delivered = delivered_.load(std::memory_order_acquire); w.queued < delivered; ++w.queued)
+        w.freeing.push_back({static_cast<unsigned>(w.queued % kSets), 0});
+    // This set's last chunk is the oldest delivered one: what is left of it goes first.
+    while (!w.freeing.empty() && w.freeing.front().set == set) free_one(w);
+    Shard& shard = w.shards[set];
     shard.numbers.clear();
     shard.lines.clear();
     shard.text.clear();
@@ -179,7 +194,7 @@ void ShardedFlowFactory::execute(Worker& w, Shard& shard) {
             case Op::Destroy: delete c.conn; break;
         }
         for (auto i = first; i < shard.events.size(); ++i) {
-            if (freed < w.freeing.size()) w.freeing[freed++].payload.emplace<decoder::ConnOpen>();
+            free_one(w);
             shard.numbers.push_back(c.number);
             if (!json_) continue;
             const auto start = shard.text.size();
@@ -187,7 +202,6 @@ void ShardedFlowFactory::execute(Worker& w, Shard& shard) {
             shard.lines.push_back({start, at, shard.text.size()});
         }
     }
-    w.freeing.clear();
 }
 
 // A merge by call number of the workers' event lists and the reader's own, each already in order.

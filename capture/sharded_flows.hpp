@@ -20,7 +20,9 @@
 // the caller runs one thread when decrypting.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -90,17 +92,24 @@ private:
         std::vector<Line> lines;             // with --json: each event's line
         std::string text;
     };
+    struct Freeing {
+        unsigned set;
+        std::size_t next;  // events before this one are freed already
+    };
     struct Worker {
         decoder::EventBus bus;  // collects into the shard being decoded
         Shard shards[kSets];
-        std::vector<decoder::Event> freeing;  // a set's last events while it is decoded again
+        // Sets whose chunk was delivered and whose events are still to free, oldest first.
+        std::deque<Freeing> freeing;
+        std::uint64_t queued = 0;  // chunks whose set has been queued in `freeing`
         std::uint64_t done = 0;  // chunks decoded; under mutex_
         std::thread thread;
     };
 
     void tag_staged();
     void run_worker(Worker& w);
-    void execute(Worker& w, Shard& shard);
+    void execute(Worker& w, unsigned set);
+    void free_one(Worker& w);
     void cut();                      // the filling chunk goes to the workers
     bool decoded(std::uint64_t chunk);  // by every worker; takes mutex_
     void deliver_oldest(bool wait);  // merges the oldest undelivered chunk into the bus
@@ -114,7 +123,7 @@ private:
     std::vector<std::unique_ptr<Worker>> workers_;
     std::uint64_t next_number_ = 0;
     std::size_t packets_in_chunk_ = 0;
-    std::uint64_t delivered_ = 0;  // chunks merged into the bus (reader only)
+    std::atomic<std::uint64_t> delivered_ = 0;  // chunks merged into the bus (written by the reader)
 
     std::mutex mutex_;
     std::condition_variable wake_, done_;
