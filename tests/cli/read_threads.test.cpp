@@ -58,6 +58,17 @@ TEST_CASE("[read] --threads 2 and 3 print what --threads 1 prints on bench's gen
             CHECK(many.out == one.out);  // byte for byte
         }
     }
+    // With --filter the JSON sink sees only some events: lines written ahead for the others
+    // must not end up in the output.
+    const std::vector<std::string> filtered{"read", "--json", "--filter", "method INVITE or status 5xx", cap};
+    const auto one = test::run_siptap(filtered, 120);
+    REQUIRE(one.exit_code == 0);
+    REQUIRE(count_of(one.out, "\"event\":\"sip\"") > 100);
+    auto args = filtered;
+    args.insert(args.begin() + 1, {"--threads", "2"});
+    const auto two = test::run_siptap(args, 120);
+    CHECK(count_of(two.out, "\n") < count_of(test::run_siptap({"read", "--json", cap}, 120).out, "\n"));
+    CHECK(two.out == one.out);
     std::filesystem::remove_all(dir);
 }
 
