@@ -27,7 +27,9 @@ std::size_t render_json_line(Event& event, std::string& out);
 RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t at, std::size_t end);
 
 // Writes exactly what JsonSink(out, flush_each_input) writes, taking the line of the next event
-// from expect() when one was given for that event's seq.
+// from expect() when one was given for that event's seq. JsonSink's buffering is repeated here
+// because JsonSink has no way to take a ready line into its buffer; such a method there would
+// let this sink wrap it instead.
 class PrerenderedJsonSink : public EventSink {
 public:
     PrerenderedJsonSink(std::ostream& out, bool flush_each_input) : out_(out), flush_each_input_(flush_each_input) {}
