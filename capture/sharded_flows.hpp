@@ -5,9 +5,14 @@
 // How the order is kept: the reading thread numbers every call it makes on a flow (data, gap,
 // fin, rst, finish) and every event it emits itself (a bad packet's notice, through
 // staging_bus()); a worker tags the events a call caused with the call's number. Calls are cut
-// into chunks of a few thousand packets: while the workers decode chunk i, the reading thread
-// merges chunk i-1's events by number into the bus (analysis and sinks stay on that one
-// thread) and then reads chunk i+1. Memory is bounded by two chunks.
+// into chunks of a few thousand packets, kept in a ring of kSets: the workers decode chunk
+// after chunk each at its own pace, and the reading thread merges by number the chunks that
+// every worker has finished into the bus (the analysis and the sinks stay on that one thread,
+// in order) and waits only when the ring is full. Memory is bounded by kSets chunks.
+//
+// What each thread does: with --json the workers also write each event's JSON line (the merge
+// only puts in the seq, which the analysis' findings move); the events stay in the worker's
+// part of the chunk, so their memory is freed on the thread that allocated it.
 //
 // Limits: the flow table asks a flow whether it closed right after each call, so a proxy
 // answers it from the calls alone (finish, a reset, FINs both ways), as decoder::Connection
@@ -15,7 +20,9 @@
 // the caller runs one thread when decrypting.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,14 +35,16 @@
 
 namespace decoder {
 class Connection;
+class PrerenderedJsonSink;
 }
 
 namespace capture {
 
 class ShardedFlowFactory : public FlowFactory {
 public:
-    // Events end up on `bus`; `workers` >= 1 decoding threads.
-    ShardedFlowFactory(decoder::EventBus& bus, unsigned workers);
+    // Events end up on `bus`; `workers` >= 1 decoding threads. With `json` (a sink on `bus`)
+    // the workers write the JSON lines for it.
+    ShardedFlowFactory(decoder::EventBus& bus, unsigned workers, decoder::PrerenderedJsonSink* json = nullptr);
     ~ShardedFlowFactory() override;
     ShardedFlowFactory(const ShardedFlowFactory&) = delete;
     ShardedFlowFactory& operator=(const ShardedFlowFactory&) = delete;
@@ -54,6 +63,8 @@ public:
     void call(decoder::Connection* conn, std::uint64_t id, Op op, decoder::Dir dir, decoder::Micros ts,
               std::uint64_t arg, std::span<const std::byte> data = {});
 
+    static constexpr unsigned kSets = 8;  // chunks in the ring: how far the reader may run ahead
+
 private:
     struct Command {
         std::uint64_t number;
@@ -68,41 +79,55 @@ private:
         std::uint64_t number;
         decoder::Event event;
     };
-    // One worker's part of one chunk: the calls in, the events out.
+    struct Line {
+        std::size_t start, seq_at, end;  // in Shard::text; seq_at npos: not cut, written at the merge
+    };
+    // One worker's part of one chunk. The reader fills commands and bytes and clears them once
+    // it delivered the chunk; the worker clears the rest when it takes the set up again.
     struct Shard {
         std::vector<Command> commands;
         std::vector<std::byte> bytes;
-        std::vector<Tagged> events;
+        std::vector<decoder::Event> events;  // in call order
+        std::vector<std::uint64_t> numbers;  // the call number of each event
+        std::vector<Line> lines;             // with --json: each event's line
+        std::string text;
+    };
+    struct Freeing {
+        unsigned set;
+        std::size_t next;  // events before this one are freed already
     };
     struct Worker {
-        decoder::EventBus bus;  // collects into `collected`
-        std::vector<decoder::Event> collected;
-        Shard shards[2];
+        decoder::EventBus bus;  // collects into the shard being decoded
+        Shard shards[kSets];
+        // Sets whose chunk was delivered and whose events are still to free, oldest first.
+        std::deque<Freeing> freeing;
+        std::uint64_t queued = 0;  // chunks whose set has been queued in `freeing`
+        std::uint64_t done = 0;  // chunks decoded; under mutex_
         std::thread thread;
     };
 
     void tag_staged();
     void run_worker(Worker& w);
-    void execute(Worker& w, Shard& shard);
-    void publish();        // the filling chunk goes to the workers
-    void wait_workers();   // until they finished the chunk published last
-    void deliver(int set); // merges one chunk's events into the bus, then clears it
+    void execute(Worker& w, unsigned set);
+    void free_one(Worker& w);
+    void cut();                      // the filling chunk goes to the workers
+    bool decoded(std::uint64_t chunk);  // by every worker; takes mutex_
+    void deliver_oldest(bool wait);  // merges the oldest undelivered chunk into the bus
+    void merge(unsigned set);
 
     decoder::EventBus& bus_;
+    decoder::PrerenderedJsonSink* json_;
     decoder::EventBus staging_;
     std::vector<decoder::Event> staged_;
-    std::vector<Tagged> staged_tagged_[2];
+    std::vector<Tagged> staged_tagged_[kSets];
     std::vector<std::unique_ptr<Worker>> workers_;
     std::uint64_t next_number_ = 0;
     std::size_t packets_in_chunk_ = 0;
-    int filling_ = 0;            // the set the reader fills; the workers decode the other
-    int published_ = 0;          // the set the workers decode
-    bool other_pending_ = false; // the other set holds a published chunk not yet delivered
+    std::atomic<std::uint64_t> delivered_ = 0;  // chunks merged into the bus (written by the reader)
 
     std::mutex mutex_;
     std::condition_variable wake_, done_;
-    std::uint64_t generation_ = 0;  // chunks published
-    unsigned busy_ = 0;             // workers still decoding the last one
+    std::uint64_t published_ = 0;  // chunks handed to the workers; the reader fills published_ % kSets
     bool stop_ = false;
 };
 

@@ -102,7 +102,11 @@ Pipeline::Pipeline(const OutputOptions& options) {
         if (!ladder_file_) throw std::runtime_error("--ladder-out " + ladder_out_ + ": cannot write the file");
         sinks_.push_back(std::make_unique<decoder::LadderSink>(ladder_file_, decoder::LadderStyle{100, false, format}));
     }
-    if (options.json) {
+    if (options.json && options.prerendered_json) {
+        auto json = std::make_unique<decoder::PrerenderedJsonSink>(std::cout, flush_each_input);
+        prerendered_json_ = json.get();
+        sinks_.push_back(std::move(json));
+    } else if (options.json) {
         sinks_.push_back(std::make_unique<decoder::JsonSink>(std::cout, flush_each_input));
     } else if (ladder && options.ladder_out.empty()) {
         const bool color = !options.no_color && tty && format == decoder::LadderFormat::Text;

@@ -11,6 +11,7 @@
 
 #include "decoder/model/event_bus.hpp"
 #include "decoder/sinks/html_report.hpp"
+#include "decoder/sinks/prerendered_json.hpp"
 #include "decoder/sip/sip_parser.hpp"
 
 namespace cli {
@@ -32,6 +33,8 @@ struct OutputOptions {
     // A file is read (not live): when stdout is not a terminal the output is written in large
     // blocks instead of being flushed after every input.
     bool batch_output = false;
+    // `read --threads`: the JSON lines are written by the decoding threads (prerendered_json.hpp).
+    bool prerendered_json = false;
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);
@@ -46,6 +49,8 @@ public:
     decoder::EventBus& bus() { return bus_; }
     // Ends the run (findings that wait for the end, the summary) and returns 0 or 1.
     int finish();
+    // The JSON sink taking lines written elsewhere, with OutputOptions::prerendered_json and --json.
+    decoder::PrerenderedJsonSink* prerendered_json() const { return prerendered_json_; }
 
 private:
     decoder::EventBus bus_;
@@ -56,6 +61,7 @@ private:
     class ErrorCounter;
     ErrorCounter* errors_ = nullptr;
     decoder::HtmlReportSink* html_ = nullptr;
+    decoder::PrerenderedJsonSink* prerendered_json_ = nullptr;
 };
 
 }  // namespace cli

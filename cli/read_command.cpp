@@ -149,15 +149,19 @@ bool read_file(const std::string& file, decoder::EventBus& bus, RunWideIds& flow
 int run_read(const ReadOptions& options) {
     OutputOptions output = options.output;
     output.batch_output = true;
+    // Without lines from the workers (one thread after all) that sink writes what JsonSink does.
+    output.prerendered_json = options.threads > 1;
     Pipeline pipeline(output);
     decoder::KeyLog keys;
     bool keys_used = false;
     bool input_error = !load_keys(options, keys, keys_used);
     // Decryption stays on one thread: the key log's resumption cache spans connections.
+    const bool threaded = options.threads > 1 && !keys_used;
     std::unique_ptr<capture::FlowFactory> factory;
     capture::ShardedFlowFactory* sharded = nullptr;
-    if (options.threads > 1 && !keys_used) {
-        auto s = std::make_unique<capture::ShardedFlowFactory>(pipeline.bus(), options.threads);
+    if (threaded) {
+        auto s = std::make_unique<capture::ShardedFlowFactory>(pipeline.bus(), options.threads,
+                                                               pipeline.prerendered_json());
         sharded = s.get();
         factory = std::move(s);
     } else {

@@ -10,20 +10,29 @@ std::uint64_t EventBus::emit(Event event) {
         return 0;
     }
     event.seq = next_seq_++;
-    const auto seq = event.seq;
     if (dispatching_) {
         queue_.push_back(std::move(event));  // from inside a sink: after the current event
-        return seq;
+        return queue_.back().seq;
     }
-    // Outside a dispatch nothing is queued, so the event goes to the sinks where it is,
-    // without the two moves through the queue; what they emit in turn follows it.
+    return dispatch(event);
+}
+
+std::uint64_t EventBus::emit_in_place(Event& event) {
+    if (collect_ != nullptr || dispatching_) return emit(event);  // a copy; not the case it is for
+    event.seq = next_seq_++;
+    return dispatch(event);
+}
+
+// Outside a dispatch nothing is queued, so the event goes to the sinks where it is, without
+// the two moves through the queue; what they emit in turn follows it.
+std::uint64_t EventBus::dispatch(Event& event) {
     {
         Dispatch dispatch(*this);
         for (auto* sink : sinks_) sink->on_event(event);
         deliver_queued();
     }
     if (batch_depth_ == 0) flush();
-    return seq;
+    return event.seq;
 }
 
 void EventBus::flush() noexcept {

@@ -21,6 +21,9 @@ public:
     // Assigns the event's seq and delivers it. Safe to call from inside a sink: the event
     // is queued and delivered after the current one has reached every sink.
     std::uint64_t emit(Event event);
+    // The same for an event the caller keeps owning (its seq is set): `read --threads` hands
+    // the events back to the decoding thread that allocated them, which frees them there.
+    std::uint64_t emit_in_place(Event& event);
 
     // End of the run: every sink's on_end, in order (an analyzer may still emit from it).
     void end();
@@ -50,6 +53,7 @@ private:
         ~Dispatch() { bus_.dispatching_ = false; }
         EventBus& bus_;
     };
+    std::uint64_t dispatch(Event& event);  // to every sink now, then what they emitted
     void drain();
     void deliver_queued();
     void flush() noexcept;

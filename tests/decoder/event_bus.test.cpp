@@ -44,6 +44,18 @@ private:
     EventBus& bus_;
 };
 
+// A bus with the analyzer and one recorder "a" behind it.
+struct AnalyzedBus {
+    EventBus bus;
+    std::vector<std::string> log;
+    Analyzer analyzer{bus};
+    Recorder a{log, "a"};
+    AnalyzedBus() {
+        bus.add_sink(analyzer);
+        bus.add_sink(a);
+    }
+};
+
 class Thrower : public EventSink {
 public:
     void on_event(const Event& e) override {
@@ -72,12 +84,9 @@ TEST_CASE("[bus] what a sink emits follows the event that caused it, after every
 }
 
 TEST_CASE("[bus] the events of one batch are flushed once, when the outermost batch ends", "[bus]") {
-    EventBus bus;
-    std::vector<std::string> log;
-    Analyzer analyzer(bus);
-    Recorder a(log, "a");
-    bus.add_sink(analyzer);
-    bus.add_sink(a);
+    AnalyzedBus wired;
+    auto& bus = wired.bus;
+    auto& log = wired.log;
     {
         const EventBus::Batch outer(bus);
         bus.emit(notice("one"));
@@ -105,4 +114,15 @@ TEST_CASE("[bus] a sink that throws does not stop later events", "[bus]") {
     CHECK_THROWS(bus.emit(notice("bad")));
     bus.emit(notice("good"));
     CHECK(log == std::vector<std::string>{"a:good#2", "a:flush"});
+}
+
+TEST_CASE("[bus] an event delivered in place stays with the caller, numbered, and what it caused follows it", "[bus]") {
+    AnalyzedBus wired;
+    auto& bus = wired.bus;
+    bus.emit(notice("first"));
+    Event kept = notice("cause");
+    CHECK(bus.emit_in_place(kept) == 2);
+    CHECK(kept.seq == 2);
+    CHECK(kept.as<Notice>()->what == "cause");  // not moved from
+    CHECK(wired.log == std::vector<std::string>{"a:first#1", "a:flush", "a:cause#2", "a:effect1#3", "a:effect2#4", "a:flush"});
 }

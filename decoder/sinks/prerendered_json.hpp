@@ -1,0 +1,56 @@
+// `read --json --threads N`: the JSON lines are written on the decoding threads, and the one
+// thread that merges the events in order only puts in each line's seq (known there alone,
+// since the analysis' findings take numbers too) and writes the lines out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "decoder/model/events.hpp"
+
+namespace decoder {
+
+// One event's line as JsonSink would write it, cut where its seq goes.
+struct RenderedLine {
+    std::string_view before_seq, after_seq;  // after_seq ends with the newline
+};
+
+// Appends the event's line (with a placeholder seq) to `out` and returns where, from `start`
+// (out.size() on entry), the seq's digits are: the offset of the first digit; `npos` when it
+// could not be found (the merging thread then writes the line itself). The event's seq is
+// restored before returning.
+std::size_t render_json_line(Event& event, std::string& out);
+// Cuts what render_json_line appended at `start` (up to `end`) around the placeholder at `at`.
+RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t at, std::size_t end);
+
+// Writes exactly what JsonSink(out, flush_each_input) writes, taking the line of the next event
+// from expect() when one was given for that event's seq. JsonSink's buffering is repeated here
+// because JsonSink has no way to take a ready line into its buffer; such a method there would
+// let this sink wrap it instead.
+class PrerenderedJsonSink : public EventSink {
+public:
+    PrerenderedJsonSink(std::ostream& out, bool flush_each_input) : out_(out), flush_each_input_(flush_each_input) {}
+    ~PrerenderedJsonSink() override;
+    // The event the bus gives `seq` next is written as `line` (its parts stay valid until then).
+    void expect(std::uint64_t seq, RenderedLine line) {
+        expected_seq_ = seq;
+        expected_ = line;
+    }
+    void on_event(const Event& event) override;
+    void on_flush() override;
+    void on_end() override;
+
+private:
+    void write_out();
+
+    std::ostream& out_;
+    bool flush_each_input_;
+    std::string lines_;
+    std::uint64_t expected_seq_ = 0;  // 0: none (the bus numbers from 1)
+    RenderedLine expected_;
+};
+
+}  // namespace decoder
