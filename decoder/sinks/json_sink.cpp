@@ -15,10 +15,14 @@ JsonSink::~JsonSink() {
     }
 }
 
-void JsonSink::on_event(const Event& event) {
+void JsonSink::append_line(const Event& event, std::string& lines) {
     // Lines are written straight into one reused buffer (json_writer.hpp).
-    append_json(event, lines_);
-    lines_ += '\n';
+    append_json(event, lines);
+    lines += '\n';
+}
+
+void JsonSink::on_event(const Event& event) {
+    append_line(event, lines_);
     if (flush_each_input_ || lines_.size() >= kWriteSize) write_out();
 }
 

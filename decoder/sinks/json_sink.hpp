@@ -16,9 +16,14 @@ public:
     explicit JsonSink(std::ostream& out, bool flush_each_input = true)
         : out_(out), flush_each_input_(flush_each_input) {}
     ~JsonSink() override;
-    void on_event(const Event& event) override;
-    void on_flush() override;
-    void on_end() override;
+    void on_event(const Event& event) final;
+    void on_flush() final;
+    void on_end() final;
+
+protected:
+    // Appends the event's line, newline included, to the buffer. PrerenderedJsonSink brings
+    // lines written on other threads, and keeps the buffering here.
+    virtual void append_line(const Event& event, std::string& lines);
 
 private:
     void write_out();

@@ -10,7 +10,6 @@ namespace decoder {
 
 namespace {
 
-constexpr std::size_t kWriteSize = 64 * 1024;  // as JsonSink: one write() per this many bytes
 // The placeholder: the widest seq there is, so no real line is ever longer than its cut.
 constexpr std::uint64_t kPlaceholder = std::numeric_limits<std::uint64_t>::max();
 // `"seq":` can only be the key: inside a JSON string every quote is escaped.
@@ -37,43 +36,17 @@ RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t 
     return {out.substr(start, at - start), out.substr(at + digits, end - at - digits)};
 }
 
-PrerenderedJsonSink::~PrerenderedJsonSink() {
-    try {
-        write_out();
-    } catch (...) {  // the stream reports its own failure; nothing to add here
+void PrerenderedJsonSink::append_line(const Event& event, std::string& lines) {
+    if (event.seq != expected_seq_) {
+        JsonSink::append_line(event, lines);
+        return;
     }
-}
-
-void PrerenderedJsonSink::on_event(const Event& event) {
-    if (event.seq == expected_seq_) {
-        lines_ += expected_.before_seq;
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, event.seq).ptr;
-        lines_.append(digits, end);
-        lines_ += expected_.after_seq;
-        expected_seq_ = 0;
-    } else {
-        append_json(event, lines_);
-        lines_ += '\n';
-    }
-    if (flush_each_input_ || lines_.size() >= kWriteSize) write_out();
-}
-
-void PrerenderedJsonSink::on_flush() {
-    if (!flush_each_input_) return;
-    write_out();
-    out_.flush();
-}
-
-void PrerenderedJsonSink::on_end() {
-    write_out();
-    out_.flush();
-}
-
-void PrerenderedJsonSink::write_out() {
-    if (lines_.empty()) return;
-    out_.write(lines_.data(), static_cast<std::streamsize>(lines_.size()));
-    lines_.clear();
+    lines += expected_.before_seq;
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, event.seq).ptr;
+    lines.append(digits, end);
+    lines += expected_.after_seq;
+    expected_seq_ = 0;
 }
 
 }  // namespace decoder

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "decoder/model/events.hpp"
+#include "decoder/sinks/json_sink.hpp"
 
 namespace decoder {
 
@@ -27,28 +28,20 @@ std::size_t render_json_line(Event& event, std::string& out);
 RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t at, std::size_t end);
 
 // Writes exactly what JsonSink(out, flush_each_input) writes, taking the line of the next event
-// from expect() when one was given for that event's seq. JsonSink's buffering is repeated here
-// because JsonSink has no way to take a ready line into its buffer; such a method there would
-// let this sink wrap it instead.
-class PrerenderedJsonSink : public EventSink {
+// from expect() when one was given for that event's seq.
+class PrerenderedJsonSink : public JsonSink {
 public:
-    PrerenderedJsonSink(std::ostream& out, bool flush_each_input) : out_(out), flush_each_input_(flush_each_input) {}
-    ~PrerenderedJsonSink() override;
+    PrerenderedJsonSink(std::ostream& out, bool flush_each_input) : JsonSink(out, flush_each_input) {}
     // The event the bus gives `seq` next is written as `line` (its parts stay valid until then).
     void expect(std::uint64_t seq, RenderedLine line) {
         expected_seq_ = seq;
         expected_ = line;
     }
-    void on_event(const Event& event) override;
-    void on_flush() override;
-    void on_end() override;
+
+protected:
+    void append_line(const Event& event, std::string& lines) override;
 
 private:
-    void write_out();
-
-    std::ostream& out_;
-    bool flush_each_input_;
-    std::string lines_;
     std::uint64_t expected_seq_ = 0;  // 0: none (the bus numbers from 1)
     RenderedLine expected_;
 };
