@@ -126,17 +126,19 @@ void ShardedFlowFactory::drain() {
     while (delivered_ < published_) deliver_oldest(true);
 }
 
+bool ShardedFlowFactory::decoded_locked(std::uint64_t chunk) const {
+    return std::all_of(workers_.begin(), workers_.end(), [&](const auto& w) { return w->done > chunk; });
+}
+
 bool ShardedFlowFactory::decoded(std::uint64_t chunk) {
     std::lock_guard lock(mutex_);
-    return std::all_of(workers_.begin(), workers_.end(), [&](const auto& w) { return w->done > chunk; });
+    return decoded_locked(chunk);
 }
 
 void ShardedFlowFactory::deliver_oldest(bool wait) {
     if (wait) {
         std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] {
-            return std::all_of(workers_.begin(), workers_.end(), [&](const auto& w) { return w->done > delivered_; });
-        });
+        done_.wait(lock, [this] { return decoded_locked(delivered_); });
     }
     merge(static_cast<unsigned>(delivered_ % kSets));
     delivered_.store(delivered_ + 1, std::memory_order_release);

@@ -112,6 +112,7 @@ private:
     void free_one(Worker& w);
     void cut();                      // the filling chunk goes to the workers
     bool decoded(std::uint64_t chunk);  // by every worker; takes mutex_
+    bool decoded_locked(std::uint64_t chunk) const;  // the same, holding mutex_
     void deliver_oldest(bool wait);  // merges the oldest undelivered chunk into the bus
     void merge(unsigned set);
 
