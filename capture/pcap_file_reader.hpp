@@ -11,10 +11,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "capture/packet.hpp"
 
@@ -50,7 +50,7 @@ public:
 
 private:
     std::string path_;
-    std::vector<char> buffer_;  // the file's stdio buffer; freed after pcap_close() closed the file
+    std::unique_ptr<char[]> buffer_;  // the file's stdio buffer; freed after pcap_close() closed the file
     pcap* handle_ = nullptr;
     int link_type_ = 0;
 };
