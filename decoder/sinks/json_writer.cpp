@@ -71,7 +71,7 @@ public:
     }
 
     void str(std::string_view key, std::string_view v) {
-        name(key, json::kMaxEscape * v.size() + 1, true);
+        name(key, json::escape_room(v.size()) + 1, true);
         line_.escaped(v);
         line_.put('"');
     }
@@ -110,7 +110,7 @@ public:
         name(key, 2);
         line_.put('[');
         for (std::size_t i = 0; i < v.size(); ++i) {
-            line_.room(json::kMaxEscape * std::string_view(v[i]).size() + 4);
+            line_.room(json::escape_room(std::string_view(v[i]).size()) + 4);
             if (i) line_.put(',');
             line_.put('"');
             line_.escaped(v[i]);
@@ -186,7 +186,7 @@ private:
             line_.put("null");
             return;
         }
-        line_.room(json::kMaxEscape * v.ip.size() + 12);
+        line_.room(json::escape_room(v.ip.size()) + 12);
         const bool v6 = v.ip.find(':') != std::string::npos;
         line_.put(v6 ? std::string_view("\"[") : std::string_view("\""));
         line_.escaped(v.ip);
