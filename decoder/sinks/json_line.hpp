@@ -95,6 +95,23 @@ public:
         std::memcpy(p_, s.data(), s.size());
         p_ += s.size();
     }
+    // put() for a short text such as a key: as one or two overlapping word copies (never
+    // reading or writing outside s and its place) rather than a memcpy call of unknown size.
+    void put_short(std::string_view s) {
+        const std::size_t n = s.size();
+        const char* in = s.data();
+        if (n > 16) return put(s);
+        if (n >= 8) {
+            std::memcpy(p_, in, 8);
+            std::memcpy(p_ + n - 8, in + n - 8, 8);
+        } else if (n >= 4) {
+            std::memcpy(p_, in, 4);
+            std::memcpy(p_ + n - 4, in + n - 4, 4);
+        } else {
+            for (std::size_t i = 0; i < n; ++i) p_[i] = in[i];
+        }
+        p_ += n;
+    }
     template <class Int> void number(Int v) { p_ = std::to_chars(p_, p_ + 24, v).ptr; }  // room(24)
     char* cursor() { return p_; }
     void advance_to(char* p) { p_ = p; }
