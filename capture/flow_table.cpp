@@ -1,6 +1,7 @@
 #include "capture/flow_table.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 namespace capture {
@@ -32,6 +33,21 @@ decoder::Endpoint endpoint(const IpAddress& ip, std::uint16_t port) { return {ip
 }  // namespace
 
 FlowTable::~FlowTable() = default;
+
+std::size_t FlowTable::KeyHash::operator()(const Key& k) const noexcept {
+    // Each address as two 64-bit words (an IPv4 address fills the first four bytes), mixed
+    // with the ports and protocol by multiply-and-fold steps (odd 64-bit constants).
+    std::uint64_t words[4];
+    std::memcpy(&words[0], k.a.bytes.data(), 16);
+    std::memcpy(&words[2], k.b.bytes.data(), 16);
+    std::uint64_t h = (std::uint64_t{k.protocol} << 40) ^ (std::uint64_t{k.port_a} << 16) ^ k.port_b ^
+                      (std::uint64_t{k.a.v6} << 48) ^ (std::uint64_t{k.b.v6} << 49);
+    for (const std::uint64_t w : words) {
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    return static_cast<std::size_t>(h);
+}
 
 FlowTable::Key FlowTable::key_of(std::uint8_t protocol, const FlowTuple& t) {
     Key k;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "decoder/sip/sip_headers.hpp"
@@ -35,9 +37,9 @@ std::size_t find_header_end(std::string_view buf) {
 // usual value holds no line break and is returned as a view into the message; a folded one is
 // appended to `unfolded` and viewed there. `room` is at least the length of all the values
 // unfolded into it together (an unfolded value is never longer than the folded one): reserved
-// at once, it keeps earlier views into `unfolded` valid.
-std::string_view unfold(std::string_view v, bool folded, std::string& unfolded, std::size_t room) {
-    if (!folded && v.find('\r') == std::string_view::npos) return trim(v);  // a lone CR is still replaced
+// at once, it keeps earlier views into `unfolded` valid. This is the copy, for a value that
+// has a line break or a lone CR; unfold() below picks it.
+std::string_view unfold_copy(std::string_view v, std::string& unfolded, std::size_t room) {
     if (unfolded.capacity() < room) unfolded.reserve(room);
     const auto start = unfolded.size();
     auto& scratch = unfolded;
@@ -53,6 +55,13 @@ std::string_view unfold(std::string_view v, bool folded, std::string& unfolded, 
         }
     }
     return trim(std::string_view(unfolded).substr(start));
+}
+
+// The usual value, on one line with no CR in it, is only trimmed (inline: this runs for every
+// header kept); a lone CR is still replaced.
+inline std::string_view unfold(const HeaderView& h, std::string& unfolded, std::size_t room) {
+    if (!h.folded && h.value.find('\r') == std::string_view::npos) return trim(h.value);
+    return unfold_copy(h.value, unfolded, room);
 }
 
 std::string_view next_line(std::string_view buf, std::size_t& pos) {
@@ -103,9 +112,32 @@ enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsD
 // Header names are ASCII; tolower() would look up the locale for every byte.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// Whether the word at `name` equals the one at `lower` (a known name: lower-case letters and
+// '-') but for the case of its letters: OR-ing 0x20 into a letter's byte lower-cases it, and
+// only 'X' and 'x' become 'x' that way. The letters are the bytes of `lower` with bit 0x40
+// set ('-' has it clear), so that bit shifted down is the 0x20 to OR in; other bytes are
+// compared as they are.
+template <class Word>
+bool word_iequals(const char* name, const char* lower) {
+    Word n, l;
+    std::memcpy(&n, name, sizeof n);
+    std::memcpy(&l, lower, sizeof l);
+    const Word fold = static_cast<Word>((l & static_cast<Word>(0x4040404040404040ull)) >> 1);
+    return (n | fold) == l;
+}
+
+// a equals the known name `lower`, ASCII case ignored. Names of 4 bytes or more are compared
+// as two words that may overlap (the first and the last 4 or 8 bytes).
 bool iequals(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
+    const std::size_t n = a.size();
+    if (n != lower.size()) return false;
+    if (n >= 8)
+        return word_iequals<std::uint64_t>(a.data(), lower.data()) &&
+               word_iequals<std::uint64_t>(a.data() + n - 8, lower.data() + n - 8);
+    if (n >= 4)
+        return word_iequals<std::uint32_t>(a.data(), lower.data()) &&
+               word_iequals<std::uint32_t>(a.data() + n - 4, lower.data() + n - 4);
+    for (std::size_t i = 0; i < n; ++i)
         if (ascii_lower(a[i]) != lower[i]) return false;
     return true;
 }
@@ -143,7 +175,7 @@ Header header_kind(std::string_view name) {
 // Fills the message's named fields from one header (views into the message or `unfolded`).
 // `room` as unfold() needs it: each header is unfolded at most once here.
 void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
-    auto value = [&] { return unfold(h.value, h.folded, unfolded, room); };
+    auto value = [&] { return unfold(h, unfolded, room); };
     using enum Header;
     switch (kind) {
         case Via: append_header_list(value(), m.via); return;
@@ -228,7 +260,7 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
             if (kind != Header::ContentLength || bad_length) return;
             std::size_t n = 0;
             scratch.clear();
-            const auto text = unfold(h.value, h.folded, scratch, h.value.size());
+            const auto text = unfold(h, scratch, h.value.size());
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };

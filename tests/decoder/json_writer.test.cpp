@@ -154,3 +154,24 @@ TEST_CASE("[json] every payload type, optional members present and absent, as th
         CHECK(fast(e) == reference(e));
     }
 }
+
+// The escaping copies plain runs a word at a time (16 and 8 bytes, and a value's last 1-7 bytes
+// as its last 8): a byte that needs escaping, at every position of values of every length up
+// to a few words, must come out as the reference writes it. (A truncated multi-byte sequence
+// is left out: the writer replaces each of its bytes with U+FFFD, the reference the sequence
+// once; that difference predates the block copies.)
+TEST_CASE("[json] escaping at every position of short and long values", "[json]") {
+    const std::vector<std::string> specials = {"\"", "\\", "\x01", "\n", "\x1f", "\x7f", "\xc3\xa9",
+                                               "\xe2\x82\xac", "\xff", "\xf0\x9f\x98\x80"};
+    for (std::size_t length = 0; length <= 40; ++length) {
+        const std::string plain(length, 'a');
+        std::vector<std::string> values = {plain};
+        for (const auto& special : specials)
+            for (std::size_t at = 0; at <= length; ++at) values.push_back(plain.substr(0, at) + special + plain.substr(at));
+        for (const auto& value : values) {
+            CAPTURE(length, value);
+            const auto e = event_with(Notice{"gap", value});
+            REQUIRE(fast(e) == reference(e));
+        }
+    }
+}

@@ -234,3 +234,32 @@ TEST_CASE("[sip] header helpers", "[sip]") {
     CHECK(d->code == 1018);
     CHECK(d->reason == "a \"quoted\" word");
 }
+
+// Header names are matched a word at a time with the letters' case folded: any mix of case is
+// the header, and a name that differs in a byte that is not a letter is another header.
+TEST_CASE("[sip] header names: letters in any case, other bytes exactly", "[sip]") {
+    const std::string msg =
+        "OPTIONS sip:a.example SIP/2.0\r\n"
+        "cALL-iD: right\r\n"
+        "Call_ID: wrong\r\n"
+        "User-AgenT: right\r\n"
+        "User\x0d" "Agent: wrong\r\n"
+        "sErVeR: right\r\n"
+        "Serveq: wrong\r\n"
+        "Ms-Diagnostics: 1046;reason=\"right\"\r\n"
+        "CONTENT-LENGTH: 0\r\n"
+        "Content_Length: 99\r\n"
+        "Fro\x0d: <sip:wrong>\r\n"
+        "fRoM: <sip:f>\r\n"
+        "\r\n";
+    const auto r = parse_sip_message(msg, SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    const auto& m = r.value;
+    CHECK(m.call_id == "right");
+    CHECK(m.user_agent == "right");
+    CHECK(m.server == "right");
+    REQUIRE(m.ms_diagnostics);
+    CHECK(m.ms_diagnostics->reason == "right");
+    CHECK(m.content_length == 0u);
+    CHECK(m.from == "<sip:f>");
+}
