@@ -179,8 +179,9 @@ TEST_CASE("[proxy] busy polling: quick exchanges are relayed without a sleep per
         if (poll == "0") {
             // Without polling the thread sleeps between the hops: once or twice per request on an
             // idle machine; on a loaded or sanitized one the next message is often there already
-            // (295 of 400 seen under ASan), so only the order of magnitude is checked.
-            CHECK(sleeps >= kRequests / 2);
+            // (295 of 400 seen under ASan, 142 under ASan on a machine loaded twice over), so only
+            // the side of the line drawn for the polled runs below is checked.
+            CHECK(sleeps >= kRequests / 4);
         } else {
             CHECK(sleeps < kRequests / 4);
         }
