@@ -121,8 +121,8 @@ void Diagnoser::on_event(const Event& e) {
     else if (const auto* s = e.as<SipMessage>()) on_sip(e, info, *s);
     else if (const auto* a = e.as<TlsAlert>()) {
         if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
-        if (sender == Side::Server && !a->encrypted && a->level == "fatal") check_refusal(e, info, {.alert = a->code});
-        if (a->level == "fatal" && a->code != AlertDescription::CloseNotify && !a->encrypted)
+        if (sender == Side::Server && !a->encrypted && a->is_fatal()) check_refusal(e, info, {.alert = a->code});
+        if (a->is_fatal() && a->code != AlertDescription::CloseNotify && !a->encrypted)
             check_weak_signatures(e, info, sender == Side::Client ? Side::Server : Side::Client, a->description);
     } else if (const auto* c = e.as<ConnClose>()) {
         on_close(e, info, *c);

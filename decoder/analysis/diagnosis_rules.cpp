@@ -122,7 +122,7 @@ FindingDraft no_client_certificate(const Endpoint& client) {
 std::optional<FindingDraft> check_alert(const TlsAlert& a, Side sender, const Endpoint& from) {
     if (a.encrypted || a.code == AlertDescription::CloseNotify) return std::nullopt;
     const std::string who = from.to_string() + " (" + to_string(sender) + ")";
-    if (a.level == "fatal")
+    if (a.is_fatal())
         return FindingDraft{Severity::Error, "tls-alert",
                             who + " sent the fatal TLS alert " + a.description + ": " +
                                 std::string(alert_meaning(a.description)) + "."};

@@ -63,7 +63,7 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
         if (alert->code == AlertDescription::CloseNotify) {
             close_notify_[i] = true;
             mark_close(dir, CloseHow::CloseNotify, ts);
-        } else if (alert->level == "fatal") {
+        } else if (alert->is_fatal()) {
             fatal_alert_[i] = alert->description;
             mark_close(dir, CloseHow::Alert, ts);
         }

@@ -124,6 +124,10 @@ struct SipMessage {
     void append_summary(std::string& out) const;  // the same, appended (reuses out's capacity)
 };
 
+// The level names of TLS alerts as events carry them (RFC 5246 7.2: 1 and 2).
+inline constexpr const char* kAlertLevelWarning = "warning";
+inline constexpr const char* kAlertLevelFatal = "fatal";
+
 struct TlsAlert {
     std::string level;        // warning, fatal, or unknown when encrypted
     std::string description;  // bad_certificate, close_notify, ... ; "encrypted" when unknown
@@ -132,6 +136,9 @@ struct TlsAlert {
     // length tells an alert-sized record from anything else.
     std::optional<std::uint64_t> length = std::nullopt;
     std::optional<AlertDescription> code = std::nullopt;  // the description's number; empty when encrypted
+
+    // A fatal alert ends the connection (an encrypted one's level is not known).
+    bool is_fatal() const { return level == kAlertLevelFatal; }
 };
 
 struct ConnClose {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "decoder/model/events.hpp"
+
 namespace decoder::tls {
 namespace {
 
@@ -303,8 +305,8 @@ bool is_known_alert(std::uint8_t level, std::uint8_t description) noexcept {
 
 const char* alert_level_name(std::uint8_t level) noexcept {
     switch (level) {
-    case 1: return "warning";
-    case 2: return "fatal";
+    case 1: return kAlertLevelWarning;
+    case 2: return kAlertLevelFatal;
     default: return "unknown";
     }
 }
