@@ -62,11 +62,6 @@ bool EventOutbox::output_stalled() const {
            std::chrono::nanoseconds(kStall).count();
 }
 
-void EventOutbox::on_event(const decoder::Event& event) {
-    std::lock_guard lock(mutex_);
-    admit(decoder::Event(event));
-}
-
 void EventOutbox::take(std::vector<decoder::Event>& events) {
     if (events.empty()) return;
     {

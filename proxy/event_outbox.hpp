@@ -25,18 +25,17 @@
 
 namespace proxy {
 
-class EventOutbox : public decoder::EventSink {
+class EventOutbox {
 public:
     explicit EventOutbox(decoder::EventBus& out);
     // Delivers what is still queued, then stops the output thread.
-    ~EventOutbox() override;
+    ~EventOutbox();
     EventOutbox(const EventOutbox&) = delete;
     EventOutbox& operator=(const EventOutbox&) = delete;
 
-    // On the decoder thread: queues the event (or drops it, see above); never waits.
-    void on_event(const decoder::Event& event) override;
-    // The same for events the decoder collected (see EventBus::collect_into), moved in under
-    // one lock instead of copied one by one; `events` is left empty.
+    // On the decoder thread: queues the events the decoder collected (see
+    // EventBus::collect_into), or drops some (see above), moved in under one lock; never
+    // waits. `events` is left empty.
     void take(std::vector<decoder::Event>& events);
     // On the decoder thread, after a batch of work: the output takes what was queued. (Not
     // per event: a wake-up of the output thread per SIP message would cost a CPU switch each.)

@@ -8,6 +8,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "proxy/event_outbox.hpp"
 
@@ -64,6 +66,13 @@ decoder::Event sip_event(std::uint64_t conn) {
     return e;
 }
 
+// One event, as the decoder thread hands over a batch.
+void put(proxy::EventOutbox& outbox, decoder::Event e) {
+    std::vector<decoder::Event> batch;
+    batch.push_back(std::move(e));
+    outbox.take(batch);
+}
+
 }  // namespace
 
 TEST_CASE("[proxy] the output queue: slow but moving loses nothing, stuck drops and counts", "[proxy][errors]") {
@@ -77,7 +86,7 @@ TEST_CASE("[proxy] the output queue: slow but moving loses nothing, stuck drops 
         {
             proxy::EventOutbox outbox(out);
             for (std::size_t i = 0; i < kEvents; ++i) {
-                outbox.on_event(sip_event(1));
+                put(outbox, sip_event(1));
                 if (i % 64 == 0) outbox.wake();
             }
             outbox.drain();
@@ -89,15 +98,15 @@ TEST_CASE("[proxy] the output queue: slow but moving loses nothing, stuck drops 
     SECTION("an output stuck for longer than kStall") {
         proxy::EventOutbox outbox(out);
         sink.block();
-        outbox.on_event(sip_event(1));  // the output thread takes it and blocks in the sink
+        put(outbox, sip_event(1));  // the output thread takes it and blocks in the sink
         outbox.wake();
         std::this_thread::sleep_for(proxy::EventOutbox::kStall + 200ms);
-        for (std::size_t i = 1; i < kEvents; ++i) outbox.on_event(sip_event(1));
-        outbox.on_event(sip_event(2));  // another connection still has room
+        for (std::size_t i = 1; i < kEvents; ++i) put(outbox, sip_event(1));
+        put(outbox, sip_event(2));  // another connection still has room
         sink.release();
         outbox.wake();
         outbox.drain();
-        outbox.on_event(sip_event(1));  // room again: the notice goes first, with the count
+        put(outbox, sip_event(1));  // room again: the notice goes first, with the count
         outbox.drain();
         const std::size_t kept = 1 + proxy::EventOutbox::kStalledQueuedPerConn;  // of connection 1
         CHECK(sink.delivered() == kept + 2);
