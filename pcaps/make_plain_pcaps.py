@@ -6,12 +6,16 @@ reproducible byte for byte: fixed timestamps from 2026-03-02T09:15:00Z, fixed
 addresses, and "random" tokens (tags, branches, Call-IDs) derived from fixed labels
 with SHA-256.  Run it again and `sha256sum pcaps/*` must not change.
 
-    python3 pcaps/make_plain_pcaps.py
+    python3 pcaps/make_plain_pcaps.py [--out DIR]
+
+(--out writes the files under DIR instead: tests/cli/sample_captures.test.cpp does that and
+compares them with the committed ones.)
 
 Layers, bottom-up: file writers (pcap, pcapng) <- link framing (Ethernet/VLAN, SLL,
 SLL2, raw, BSD null) <- IPv4/IPv6 <- UDP/TCP (real checksums) <- SIP messages.
 See README.md in this folder for what each capture is for.
 """
+import argparse
 import calendar
 import hashlib
 import ipaddress
@@ -19,6 +23,7 @@ import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = HERE  # where the files go (--out)
 T0_US = calendar.timegm((2026, 3, 2, 9, 15, 0)) * 1_000_000  # 2026-03-02T09:15:00Z
 
 # Link types (tcpdump.org/linktypes.html)
@@ -42,7 +47,7 @@ def write_pcap(name, linktype, frames, snaplen=262144):
 
 
 def write_file(name, data):
-    path = os.path.join(HERE, name)
+    path = os.path.join(OUT, name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'wb') as f:
         f.write(data)
@@ -597,6 +602,10 @@ def make_bad(udp_call_pcap):
 
 
 def main():
+    global OUT
+    parser = argparse.ArgumentParser(description="Write siptap's plaintext SIP sample captures.")
+    parser.add_argument('--out', default=HERE, help='folder to write into (default: this one)')
+    OUT = parser.parse_args().out
     udp_call_pcap = make_udp_call()
     make_tcp_segmented()
     make_options_504()
