@@ -117,7 +117,7 @@ def tls_record_seeds():
     sip = b"OPTIONS sip:lync01.contoso.com SIP/2.0\r\nCall-ID: abc123@exch01\r\nContent-Length: 0\r\n\r\n"
     records = [(23, sip), (21, b"\x01\x00"), (22, b"\x14\x00\x00\x0c" + bytes(12)), (23, b"")]
     data = b"".join(bytes([t]) + len(p).to_bytes(2, "big") + p for t, p in records)
-    for suite in range(8):  # the order of kSuites in fuzz_tls_record.cpp
+    for suite in range(16):  # the order of kConfigs in fuzz_tls_record.cpp
         for flags in (0x00, 0x40, 0x80):
             save("tls_record", bytes([suite | flags]) + data, "suite%d-%02x.seed" % (suite, flags))
 
