@@ -1,12 +1,18 @@
-// A TLS connection as a capture carries it, decrypted with fixed key logs: the key logs of
-// the committed TLS captures (TLS 1.2 GCM, CBC and ChaCha20-Poly1305, TLS 1.3), so the seeds
-// (those captures' segments, tests/fuzz/make_corpus.py) decrypt, and mutated records reach
-// the record ciphers, the KDFs and the plaintext SIP stream instead of stopping at the
-// handshake decoder. Input: chunks of [2 bytes big-endian: bit 15 = server->client, low 15
-// bits = length][that many bytes], in wire order; a short last chunk takes what is left.
+// A TLS connection as a capture carries it, decrypted with fixed keys, twice: with the key
+// logs of the committed TLS captures (TLS 1.0-1.2 CBC, GCM and ChaCha20-Poly1305, TLS 1.3),
+// and with only the server's RSA private key, as `--rsa-key` gives it (RSA key exchange, the
+// first choice of Windows Server 2008 R2: the premaster secret comes out of the
+// ClientKeyExchange, the handshake transcript is kept for the extended master secret). The
+// seeds (those captures' segments, tests/fuzz/make_corpus.py) decrypt either way, so mutated
+// records reach the record ciphers, the KDFs and the plaintext SIP stream instead of stopping
+// at the handshake decoder. Input: chunks of [2 bytes big-endian: bit 15 = server->client,
+// low 15 bits = length][that many bytes], in wire order; a short last chunk takes what is left.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -27,10 +33,21 @@ const decoder::KeyLog& fixed_keys() {
     return keys;
 }
 
-}  // namespace
+// The Lync-like server's private key: the RSA key exchange captures' server certificate.
+const decoder::KeyLog& fixed_rsa_key() {
+    static const decoder::KeyLog keys = [] {
+        decoder::KeyLog k;
+        const std::string path = SIPTAP_PCAP_DIR "/tls-pki/lync01.key";
+        std::ifstream in(path, std::ios::binary);
+        const std::string pem{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (k.rsa_keys().add(std::as_bytes(std::span(pem)), path, "")) std::abort();  // nothing would be tested
+        return k;
+    }();
+    return keys;
+}
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    decoder::TlsSession session(&fixed_keys());
+void decrypt(const std::uint8_t* data, std::size_t size, const decoder::KeyLog& keys) {
+    decoder::TlsSession session(&keys);
     decoder::SipStream sip[2];
     session.set_plaintext_handler([&sip](decoder::Dir d, std::span<const std::byte> bytes,
                                          std::vector<decoder::Payload>& out) {
@@ -48,5 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (auto& s : sip) s.finish(out);
     (void)session.handshake_complete();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    decrypt(data, size, fixed_keys());
+    decrypt(data, size, fixed_rsa_key());
     return 0;
 }

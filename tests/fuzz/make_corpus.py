@@ -80,7 +80,7 @@ def tls_decrypt_seeds():
 
 
 def relay_hello_seeds():
-    for capture in sorted(glob.glob(os.path.join(ROOT, "pcaps", "tls*.pcapng")))[:4]:
+    for capture in sorted(glob.glob(os.path.join(ROOT, "pcaps", "tls*.pcapng"))):
         sides = [b"", b""]
         for from_server, payload in tls_segments(capture):
             sides[from_server] += payload
@@ -90,7 +90,7 @@ def relay_hello_seeds():
 
 
 def secrets_pcap_seeds():
-    for name in ("tls12-cbc-good", "tls13-wildcard-incident"):
+    for name in ("tls12-cbc-good", "tls13-wildcard-incident", "tls10-rsa-aes128-sha"):
         base = os.path.join(ROOT, "pcaps", name)
         out = os.path.join(CORPUS, "pcap", name + "-dsb.pcapng")
         subprocess.run(["editcap", "--inject-secrets", "tls," + base + ".keys", base + ".pcapng", out],
