@@ -5,23 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "capture_run_support.hpp"
 #include "requirement_support.hpp"
+#include "views_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string file_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // The scenario names a peers script offers (`list`), one per line.
 std::set<std::string> scenarios(const std::string& script) {
@@ -63,7 +57,7 @@ TEST_CASE("[pcaps] make_plain_pcaps.py rebuilds every plaintext sample capture b
         written.insert(name);
         const fs::path committed = fs::path(SIPTAP_PCAP_DIR) / name;
         REQUIRE(fs::exists(committed));
-        const bool same = file_bytes(entry.path()) == file_bytes(committed);  // not printed: binary
+        const bool same = views_test::slurp(entry.path()) == views_test::slurp(committed);  // not printed: binary
         CHECK(same);
     }
     // The incident's capture, a pcapng and the broken files are among them (README.md lists 17).
