@@ -124,6 +124,7 @@ public:
     // reading before or past s) and stored where that block's copy belongs. Only what needs
     // escaping, and the last 1-3 bytes of values shorter than 4, go byte by byte.
     void escaped(std::string_view s) {
+        if (copy_if_plain(s.data(), s.size())) return;
         const char* const begin = s.data();
         const char* const end = begin + s.size();
         const char* in = begin;
@@ -177,6 +178,40 @@ public:
     }
 
 private:
+    // The usual value needs no escape at all. This checks and copies it whole-block, with the
+    // value's last block overlapping the one before it (never reading outside the value), and
+    // only then moves the cursor; false (the cursor unmoved) at the first byte to escape, and
+    // escaped() then starts over with its general loop. Existence is exact in special_bits.
+    bool copy_if_plain(const char* in, std::size_t n) {
+        char* const p = p_;
+        if (n >= kWide) {
+            const char* const last = in + n - kWide;
+            for (const char* q = in; q < last; q += kWide) {
+                if (wide_mask(q)) return false;
+                std::memcpy(p + (q - in), q, kWide);
+            }
+            if (wide_mask(last)) return false;
+            std::memcpy(p + n - kWide, last, kWide);
+        } else if (n >= 8) {
+            const auto head = load<std::uint64_t>(in), tail = load<std::uint64_t>(in + n - 8);
+            if (special_bits(head) | special_bits(tail)) return false;
+            std::memcpy(p, &head, 8);
+            std::memcpy(p + n - 8, &tail, 8);
+        } else if (n >= 4) {
+            const auto head = load<std::uint32_t>(in), tail = load<std::uint32_t>(in + n - 4);
+            if (special_bits(head) | special_bits(tail)) return false;
+            std::memcpy(p, &head, 4);
+            std::memcpy(p + n - 4, &tail, 4);
+        } else {
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!kPlain[static_cast<unsigned char>(in[i])]) return false;
+                p[i] = in[i];
+            }
+        }
+        p_ = p + n;
+        return true;
+    }
+
     // Writes s's byte at `in` (and a valid UTF-8 sequence starting there) as JSON wants it;
     // returns the new cursor and advances `in`.
     static char* escape_one(std::string_view s, const char*& in, char* p) {
