@@ -4,9 +4,9 @@
 #pragma once
 
 #include <array>
-#include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "decoder/analysis/diagnosis_rules.hpp"
@@ -68,7 +68,9 @@ private:
     EventBus& bus_;
     DiagnosisOptions options_;
     std::optional<TrustStore> roots_;  // from options_.ca_file, read once
-    std::map<std::uint64_t, ConnInfo> conns_;
+    // Looked up for every event and never walked in order: a hash map, since a tree's lookups
+    // missed the cache on every level once thousands of connections were open.
+    std::unordered_map<std::uint64_t, ConnInfo> conns_;
     RedirectTracker redirects_;
     Micros last_ts_ = 0;  // the time of run-end findings
     std::vector<RedirectFinding> redirect_findings_;  // decided, not yet emitted
