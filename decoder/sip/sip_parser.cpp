@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -13,8 +14,10 @@ namespace decoder {
 
 namespace {
 
+enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
+
 struct HeaderView {
-    std::string_view name;
+    Header kind = Header::Other;
     std::string_view value;  // may span folded lines; unfolded when copied
     bool folded = false;     // it does (only then can it hold a line break)
 };
@@ -57,10 +60,43 @@ std::string_view unfold_copy(std::string_view v, std::string& unfolded, std::siz
     return trim(std::string_view(unfolded).substr(start));
 }
 
+// The first `c` in [p, end), or end; eight bytes a word, without a call. It is for the short
+// runs (a header name up to its colon, a short value) on which memchr's call and set-up cost
+// more than the scan. A byte equal to c XORs to zero, and (x - 0x01..) & ~x & 0x80.. flags
+// the zero bytes of x: the lowest flag is always a true one (a false flag needs a borrow,
+// which only a lower zero byte starts), so the bytes past a match do not matter.
+inline const char* find_byte(const char* p, const char* end, char c) {
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t ones = 0x0101010101010101ull;
+        const std::uint64_t pattern = ones * static_cast<unsigned char>(c);
+        const auto match = [&](const char* at) {
+            std::uint64_t w;
+            std::memcpy(&w, at, sizeof w);
+            const std::uint64_t x = w ^ pattern;
+            return (x - ones) & ~x & (ones << 7);
+        };
+        if (end - p >= 8) {
+            for (; end - p > 8; p += 8)
+                if (const auto m = match(p)) return p + std::countr_zero(m) / 8;
+            // The last word ends at `end`; the bytes it shares with the one before hold no c.
+            const auto m = match(end - 8);
+            return m ? end - 8 + std::countr_zero(m) / 8 : end;
+        }
+    }
+    while (p != end && *p != c) ++p;
+    return p;
+}
+
+// Whether a value holds a CR: a word scan for the short ones, memchr for the rest.
+inline bool has_cr(std::string_view v) {
+    if (v.size() <= 16) return find_byte(v.data(), v.data() + v.size(), '\r') != v.data() + v.size();
+    return std::memchr(v.data(), '\r', v.size()) != nullptr;
+}
+
 // The usual value, on one line with no CR in it, is only trimmed (inline: this runs for every
 // header kept); a lone CR is still replaced.
 inline std::string_view unfold(const HeaderView& h, std::string& unfolded, std::size_t room) {
-    if (!h.folded && h.value.find('\r') == std::string_view::npos) return trim(h.value);
+    if (!h.folded && !has_cr(h.value)) return trim(h.value);
     return unfold_copy(h.value, unfolded, room);
 }
 
@@ -107,8 +143,6 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
     return true;
 }
 
-enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
-
 // Header names are ASCII; tolower() would look up the locale for every byte.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -128,7 +162,8 @@ bool word_iequals(const char* name, const char* lower) {
 
 // a equals the known name `lower`, ASCII case ignored. Names of 4 bytes or more are compared
 // as two words that may overlap (the first and the last 4 or 8 bytes).
-bool iequals(std::string_view a, std::string_view lower) {
+// Inlined into header_kind, where `lower` is a literal: its length and words become constants.
+[[gnu::always_inline]] inline bool iequals(std::string_view a, std::string_view lower) {
     const std::size_t n = a.size();
     if (n != lower.size()) return false;
     if (n >= 8)
@@ -174,10 +209,10 @@ Header header_kind(std::string_view name) {
 
 // Fills the message's named fields from one header (views into the message or `unfolded`).
 // `room` as unfold() needs it: each header is unfolded at most once here.
-void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
+void apply_header(const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
     auto value = [&] { return unfold(h, unfolded, room); };
     using enum Header;
-    switch (kind) {
+    switch (h.kind) {
         case Via: append_header_list(value(), m.via); return;
         case CallId: m.call_id = value(); return;
         case CSeq: {
@@ -247,51 +282,68 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         // Each header is applied as soon as the next line shows it is not folded any further,
         // so no list of the headers is kept. A bad Content-Length is reported only once every
         // line is known to be well formed, as a malformed line is the more basic fault.
-        std::optional<HeaderView> current;
+        HeaderView current;
+        bool have_current = false;
         std::size_t count = 0;
+        const std::size_t max_headers = std::min(limits.max_headers, kMaxSipHeadersCeiling);
         std::optional<std::size_t> content_length;
         std::optional<std::string> bad_length;
         // Folded values, unfolded (rare); the header values together are shorter than buf.
         std::string unfolded;
         std::string scratch;  // Content-Length's value, which no field keeps
-        auto apply = [&](const HeaderView& h) {
-            const auto kind = header_kind(h.name);
-            apply_header(kind, h, m, unfolded, buf.size());
-            if (kind != Header::ContentLength || bad_length) return;
+        const auto apply = [&](const HeaderView& h) {
+            if (h.kind != Header::ContentLength) return apply_header(h, m, unfolded, buf.size());
+            if (bad_length) return;
             std::size_t n = 0;
             scratch.clear();
             const auto text = unfold(h, scratch, h.value.size());
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };
+        // Lines are cut with pointers: one memchr finds each line's end, and the colon is
+        // looked for only in the line, a word at a time (a name is a short token).
+        const char* const begin = buf.data();
+        const char* const end = begin + buf.size();
+        const char* next = begin + pos;
         std::size_t header_end = 0;
         for (;;) {
-            const auto nl = buf.find('\n', pos);
-            if (nl == std::string_view::npos) return no_end();
-            auto line = buf.substr(pos, nl - pos);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            pos = nl + 1;
-            if (line.empty()) {  // the blank line: "\n" then "\r\n" or "\n"
-                header_end = pos;
+            const auto* nl = static_cast<const char*>(std::memchr(next, '\n', static_cast<std::size_t>(end - next)));
+            if (nl == nullptr) return no_end();
+            const char* const line = next;
+            const char* const line_end = nl != line && nl[-1] == '\r' ? nl - 1 : nl;
+            next = nl + 1;
+            // The blank line: "\n" then "\r\n" or "\n". It, like a header line, ends the
+            // header before it (one place applies headers, so the compiler inlines it).
+            const bool blank = line == line_end;
+            const char* colon = nullptr;
+            if (!blank) {
+                if (*line == ' ' || *line == '\t') {  // folded continuation
+                    if (!have_current) return fail("SIP header continuation before any header");
+                    current.value = {current.value.data(), static_cast<std::size_t>(line_end - current.value.data())};
+                    current.folded = true;
+                    continue;
+                }
+                colon = find_byte(line, line_end, ':');
+                if (colon == line_end || colon == line)
+                    return fail("malformed SIP header line '" +
+                                std::string(std::string_view(line, static_cast<std::size_t>(line_end - line)).substr(0, 40)) + "'");
+                if (count >= max_headers)
+                    return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
+            }
+            if (have_current) apply(current);
+            if (blank) {
+                header_end = static_cast<std::size_t>(next - begin);
                 break;
             }
-            if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
-                if (!current) return fail("SIP header continuation before any header");
-                current->value = buf.substr(current->value.data() - buf.data(),
-                                            line.data() + line.size() - current->value.data());
-                current->folded = true;
-                continue;
-            }
-            const auto colon = line.find(':');
-            if (colon == std::string_view::npos || colon == 0)
-                return fail("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
-            if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
-                return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
-            if (current) apply(*current);
-            current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
+            // The name starts with neither space nor tab (that would be a continuation): only
+            // its end is trimmed.
+            const char* name_end = colon;
+            while (name_end[-1] == ' ' || name_end[-1] == '\t') --name_end;
+            current = {header_kind({line, static_cast<std::size_t>(name_end - line)}),
+                       {colon + 1, static_cast<std::size_t>(line_end - colon - 1)}};
+            have_current = true;
             ++count;
         }
-        if (current) apply(*current);
         if (bad_length) return R::failure(*bad_length);
         if (content_length) m.content_length = *content_length;
         std::size_t body = content_length.value_or(

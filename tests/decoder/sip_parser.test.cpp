@@ -263,3 +263,51 @@ TEST_CASE("[sip] header names: letters in any case, other bytes exactly", "[sip]
     CHECK(m.content_length == 0u);
     CHECK(m.from == "<sip:f>");
 }
+
+// The parser looks for a name's colon and a value's lone CR a word (8 bytes) at a time, with
+// a last word that overlaps the one before: every position of the byte, in runs of every
+// length around one and two words, must be found as a byte-by-byte scan would find it.
+TEST_CASE("[sip] colons and lone CRs at every position of a line", "[sip]") {
+    const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
+    SECTION("spaces and tabs between a name and its colon") {
+        for (std::size_t pad = 0; pad <= 18; ++pad) {
+            std::string padding;
+            for (std::size_t i = 0; i < pad; ++i) padding += i % 2 ? '\t' : ' ';
+            const auto msg = start + "Call-ID" + padding + ":v\r\nCSeq" + padding + ": 3 OPTIONS\n\r\n";
+            CAPTURE(pad);
+            const auto r = parse_sip_message(msg, SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Complete);
+            CHECK(r.value.call_id == "v");
+            CHECK(r.value.cseq_number == 3);
+        }
+    }
+    SECTION("a line without a colon, or with one first, is malformed at every length") {
+        for (std::size_t n = 1; n <= 20; ++n) {
+            const std::string line(n, 'N');
+            CAPTURE(n);
+            auto r = parse_sip_message(start + line + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Error);
+            CHECK(r.error == "malformed SIP header line '" + line + "'");
+            r = parse_sip_message(start + ":" + line + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Error);
+            CHECK(r.error == "malformed SIP header line ':" + line + "'");
+        }
+    }
+    SECTION("a lone CR anywhere in a kept value counts as a line break") {
+        for (std::size_t n = 1; n <= 24; ++n) {
+            for (std::size_t at = 0; at <= n; ++at) {
+                const std::string left(at, 'a'), right(n - at, 'b');
+                // The CR is the value's at-th byte: after the colon, before the line's own CRLF.
+                const auto msg = start + "Call-ID:" + left + "\r" + right + "\r\n\r\n";
+                CAPTURE(n, at);
+                const auto r = parse_sip_message(msg, SipFraming::Stream);
+                REQUIRE(r.status == ParseStatus::Complete);
+                CHECK(r.value.call_id == left + (left.empty() || right.empty() ? "" : " ") + right);
+            }
+            const std::string plain(n, 'c');
+            const auto r = parse_sip_message(start + "Call-ID:" + plain + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Complete);
+            CHECK(r.value.call_id == plain);
+        }
+    }
+}
