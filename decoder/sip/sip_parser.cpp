@@ -60,9 +60,9 @@ std::string_view unfold_copy(std::string_view v, std::string& unfolded, std::siz
     return trim(std::string_view(unfolded).substr(start));
 }
 
-// The first `c` in [p, end), or end; eight bytes a word, without a call. It is for the short
-// runs (a header name up to its colon, a short value) on which memchr's call and set-up cost
-// more than the scan. A byte equal to c XORs to zero, and (x - 0x01..) & ~x & 0x80.. flags
+// The first `c` in [p, end), or end; eight bytes a word, without a call. It is for a short
+// run (a header name up to its colon) on which memchr's call and set-up cost more than the
+// scan; for values, even short ones, memchr measured cheaper. A byte equal to c XORs to zero, and (x - 0x01..) & ~x & 0x80.. flags
 // the zero bytes of x: the lowest flag is always a true one (a false flag needs a borrow,
 // which only a lower zero byte starts), so the bytes past a match do not matter.
 inline const char* find_byte(const char* p, const char* end, char c) {
@@ -87,16 +87,10 @@ inline const char* find_byte(const char* p, const char* end, char c) {
     return p;
 }
 
-// Whether a value holds a CR: a word scan for the short ones, memchr for the rest.
-inline bool has_cr(std::string_view v) {
-    if (v.size() <= 16) return find_byte(v.data(), v.data() + v.size(), '\r') != v.data() + v.size();
-    return std::memchr(v.data(), '\r', v.size()) != nullptr;
-}
-
 // The usual value, on one line with no CR in it, is only trimmed (inline: this runs for every
 // header kept); a lone CR is still replaced.
 inline std::string_view unfold(const HeaderView& h, std::string& unfolded, std::size_t room) {
-    if (!h.folded && !has_cr(h.value)) return trim(h.value);
+    if (!h.folded && std::memchr(h.value.data(), '\r', h.value.size()) == nullptr) return trim(h.value);
     return unfold_copy(h.value, unfolded, room);
 }
 
@@ -191,8 +185,10 @@ Header header_kind(std::string_view name) {
             default: return Header::Other;
         }
     }
-    // Only the names of the same length are compared.
-    const auto is = [&](std::string_view known, Header kind) { return iequals(name, known) ? kind : Header::Other; };
+    // Only the names of the same length are compared (a macro-free lambda would not be
+    // inlined, and each comparison is a few instructions once inlined).
+    const auto is = [&](std::string_view known, Header kind)
+                        __attribute__((always_inline)) { return iequals(name, known) ? kind : Header::Other; };
     switch (name.size()) {
         case 2: return is("to", Header::To);
         case 3: return is("via", Header::Via);
@@ -209,25 +205,37 @@ Header header_kind(std::string_view name) {
 
 // Fills the message's named fields from one header (views into the message or `unfolded`).
 // `room` as unfold() needs it: each header is unfolded at most once here.
-void apply_header(const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
-    auto value = [&] { return unfold(h, unfolded, room); };
+// Inlined into its one caller, which runs it for every header.
+[[gnu::always_inline]] inline void apply_header(const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
     using enum Header;
+    // First whether the value is wanted (a folded one is unfolded only then), so that the
+    // value is unfolded in one place, inlined.
     switch (h.kind) {
-        case Via: append_header_list(value(), m.via); return;
-        case CallId: m.call_id = value(); return;
+        case From: if (!m.from.empty()) return; break;
+        case To: if (!m.to.empty()) return; break;
+        case Contact: if (!m.contact.empty()) return; break;
+        case MsDiagnostics: if (m.ms_diagnostics) return; break;
+        case ContentLength:
+        case Other: return;
+        default: break;
+    }
+    const auto value = unfold(h, unfolded, room);
+    switch (h.kind) {
+        case Via: append_header_list(value, m.via); return;
+        case CallId: m.call_id = value; return;
         case CSeq: {
-            m.cseq = value();
+            m.cseq = value;
             const auto sp = m.cseq.find(' ');
             parse_int(m.cseq.substr(0, sp), m.cseq_number);
             if (!m.is_request && sp != std::string_view::npos) m.method = trim(m.cseq.substr(sp + 1));
             return;
         }
-        case From: if (m.from.empty()) m.from = value(); return;
-        case To: if (m.to.empty()) m.to = value(); return;
-        case Contact: if (m.contact.empty()) m.contact = value(); return;
-        case UserAgent: m.user_agent = value(); return;
-        case Server: m.server = value(); return;
-        case MsDiagnostics: if (!m.ms_diagnostics) m.ms_diagnostics = parse_ms_diagnostics(value()); return;
+        case From: m.from = value; return;
+        case To: m.to = value; return;
+        case Contact: m.contact = value; return;
+        case UserAgent: m.user_agent = value; return;
+        case Server: m.server = value; return;
+        case MsDiagnostics: m.ms_diagnostics = parse_ms_diagnostics(value); return;
         case ContentLength:
         case Other: return;
     }
@@ -291,7 +299,8 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         // Folded values, unfolded (rare); the header values together are shorter than buf.
         std::string unfolded;
         std::string scratch;  // Content-Length's value, which no field keeps
-        const auto apply = [&](const HeaderView& h) {
+        // Inlined into its one call (the compiler would not: this function is long).
+        const auto apply = [&](const HeaderView& h) __attribute__((always_inline)) {
             if (h.kind != Header::ContentLength) return apply_header(h, m, unfolded, buf.size());
             if (bad_length) return;
             std::size_t n = 0;

@@ -264,9 +264,10 @@ TEST_CASE("[sip] header names: letters in any case, other bytes exactly", "[sip]
     CHECK(m.from == "<sip:f>");
 }
 
-// The parser looks for a name's colon and a value's lone CR a word (8 bytes) at a time, with
-// a last word that overlaps the one before: every position of the byte, in runs of every
-// length around one and two words, must be found as a byte-by-byte scan would find it.
+// The parser looks for a name's colon a word (8 bytes) at a time, with a last word that
+// overlaps the one before, and for a lone CR in the value after it: every position of either
+// byte, in lines of every length around one and two words, must be found as a byte-by-byte
+// scan would find it.
 TEST_CASE("[sip] colons and lone CRs at every position of a line", "[sip]") {
     const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
     SECTION("spaces and tabs between a name and its colon") {
