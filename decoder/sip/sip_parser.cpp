@@ -110,23 +110,40 @@ bool parse_int(std::string_view s, Int& out) {
     return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
 }
 
+// A status code of three digits is read without from_chars; any other text goes through it
+// (and the range check after it), as before.
+bool parse_status(std::string_view code, int& status) {
+    const auto digit = [&](std::size_t i) { return code[i] >= '0' && code[i] <= '9'; };
+    if (code.size() != 3 || !digit(0) || !digit(1) || !digit(2)) return parse_int(code, status);
+    status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    return true;
+}
+
 bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) {
-    const auto sp1 = line.find(' ');
-    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    // The method, "SIP/2.0" and the status code are short: their spaces are found a word at a
+    // time; the request URI's end by memchr.
+    const char* const end = line.data() + line.size();
+    const auto short_space = [&](std::size_t from) {
+        const char* const at = find_byte(line.data() + from, end, ' ');
+        return at == end ? std::string_view::npos : static_cast<std::size_t>(at - line.data());
+    };
+    const auto sp1 = short_space(0);
     if (sp1 == std::string_view::npos) {
         error = "malformed SIP start line";
         return false;
     }
     if (line.substr(0, sp1) == "SIP/2.0") {
+        const auto sp2 = short_space(sp1 + 1);
         m.is_request = false;
         const auto code = line.substr(sp1 + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp1 - 1);
-        if (!parse_int(code, m.status) || m.status < 100 || m.status > 699) {
+        if (!parse_status(code, m.status) || m.status < 100 || m.status > 699) {
             error = "bad SIP status code '" + std::string(code.substr(0, 16)) + "'";
             return false;
         }
         if (sp2 != std::string_view::npos) m.reason = line.substr(sp2 + 1);
         return true;
     }
+    const auto sp2 = line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "SIP/2.0") {
         error = "malformed SIP request line";
         return false;

@@ -179,6 +179,13 @@ TEST_CASE("[sip] malformed input gives an error naming the problem", "[sip]") {
         Row{"OPTIONS sip:x HTTP/1.1\r\n\r\n", "malformed SIP request line"},
         Row{"SIP/2.0 99 Odd\r\n\r\n", "bad SIP status code '99'"},
         Row{"SIP/2.0 abc Odd\r\n\r\n", "bad SIP status code 'abc'"},
+        Row{"SIP/2.0 099 Odd\r\n\r\n", "bad SIP status code '099'"},
+        Row{"SIP/2.0 2a0 Odd\r\n\r\n", "bad SIP status code '2a0'"},
+        Row{"SIP/2.0 +20 Odd\r\n\r\n", "bad SIP status code '+20'"},
+        Row{"SIP/2.0 2000 Odd\r\n\r\n", "bad SIP status code '2000'"},
+        Row{"SIP/2.0 700\r\n\r\n", "bad SIP status code '700'"},
+        Row{"SIP/2.0  200 Odd\r\n\r\n", "bad SIP status code ''"},
+        Row{"SUBSCRIBE sip:x  SIP/2.0\r\n\r\n", "malformed SIP request line"},
         Row{"OPTIONS sip:x SIP/2.0\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
         Row{"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "SIP header continuation before any header"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: -4\r\n\r\n", "bad Content-Length '-4'"},
@@ -310,5 +317,29 @@ TEST_CASE("[sip] colons and lone CRs at every position of a line", "[sip]") {
             REQUIRE(r.status == ParseStatus::Complete);
             CHECK(r.value.call_id == plain);
         }
+    }
+}
+
+// The start line's spaces are found a word at a time for the short tokens around them.
+TEST_CASE("[sip] start lines with tokens shorter and longer than a word", "[sip]") {
+    using Row = std::tuple<std::string, bool, std::string, std::string, int>;
+    auto [line, request, method, uri_or_reason, status] = GENERATE(table<std::string, bool, std::string, std::string, int>({
+        Row{"SIP/2.0 100 Trying", false, "", "Trying", 100},
+        Row{"SIP/2.0 699", false, "", "", 699},
+        Row{"SIP/2.0 0200 Leading zero", false, "", "Leading zero", 200},
+        Row{"SUBSCRIBE sip:a@b SIP/2.0", true, "SUBSCRIBE", "sip:a@b", 0},
+        Row{"X-A-LONG-METHOD-NAME sip:a@b;x=y SIP/2.0", true, "X-A-LONG-METHOD-NAME", "sip:a@b;x=y", 0},
+        Row{"ACK * SIP/2.0", true, "ACK", "*", 0},
+    }));
+    CAPTURE(line);
+    const auto r = parse_sip_message(line + "\r\nCSeq: 1 ACK\r\n\r\n", SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.value.is_request == request);
+    CHECK(r.value.status == status);
+    if (request) {
+        CHECK(r.value.method == method);
+        CHECK(r.value.request_uri == uri_or_reason);
+    } else {
+        CHECK(r.value.reason == uri_or_reason);
     }
 }
