@@ -263,10 +263,11 @@ Header header_kind(std::string_view name) {
 SipGuess looks_like_sip(std::string_view b) noexcept {
     while (!b.empty() && (b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
     constexpr std::string_view kVersion = "SIP/2.0 ";
+    bool in_version = true;  // b[0..i] is a prefix of kVersion (kept byte by byte, not compared again)
     for (std::size_t i = 0; i < b.size() && i < 32; ++i) {
         const char c = b[i];
         if (c == ' ') return i >= 3 ? SipGuess::Yes : SipGuess::No;
-        const bool in_version = i < kVersion.size() && b.substr(0, i + 1) == kVersion.substr(0, i + 1);
+        in_version = in_version && i < kVersion.size() && c == kVersion[i];
         if (!in_version && !(c >= 'A' && c <= 'Z') && c != '-') return SipGuess::No;
     }
     return b.size() >= 32 ? SipGuess::No : SipGuess::NeedMore;

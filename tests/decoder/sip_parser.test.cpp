@@ -223,6 +223,11 @@ TEST_CASE("[sip] first bytes tell SIP from other protocols", "[sip]") {
     CHECK(looks_like_sip("SIP/2.0 200 OK") == SipGuess::Yes);
     CHECK(looks_like_sip("\r\n\r\nBYE sip:x") == SipGuess::Yes);
     CHECK(looks_like_sip("SIP/2") == SipGuess::NeedMore);
+    CHECK(looks_like_sip("SIP/2.1 200 OK") == SipGuess::No);
+    CHECK(looks_like_sip("SIP/2.0/TCP x") == SipGuess::No);
+    CHECK(looks_like_sip("SIP/X sip:x") == SipGuess::Yes);  // "SIP/" then capitals: a method's letters
+    CHECK(looks_like_sip("SIPS sip:x") == SipGuess::Yes);
+    CHECK(looks_like_sip("S1P/2.0 200") == SipGuess::No);
     CHECK(looks_like_sip("INV") == SipGuess::NeedMore);
     CHECK(looks_like_sip("GET /index.html") == SipGuess::Yes);  // HTTP is caught by the start line check
     CHECK(looks_like_sip("\x16\x03\x01") == SipGuess::No);
