@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -60,33 +59,6 @@ std::string_view unfold_copy(std::string_view v, std::string& unfolded, std::siz
     return trim(std::string_view(unfolded).substr(start));
 }
 
-// The first `c` in [p, end), or end; eight bytes a word, without a call. It is for a short
-// run (a header name up to its colon) on which memchr's call and set-up cost more than the
-// scan; for values, even short ones, memchr measured cheaper. A byte equal to c XORs to zero, and (x - 0x01..) & ~x & 0x80.. flags
-// the zero bytes of x: the lowest flag is always a true one (a false flag needs a borrow,
-// which only a lower zero byte starts), so the bytes past a match do not matter.
-inline const char* find_byte(const char* p, const char* end, char c) {
-    if constexpr (std::endian::native == std::endian::little) {
-        constexpr std::uint64_t ones = 0x0101010101010101ull;
-        const std::uint64_t pattern = ones * static_cast<unsigned char>(c);
-        const auto match = [&](const char* at) {
-            std::uint64_t w;
-            std::memcpy(&w, at, sizeof w);
-            const std::uint64_t x = w ^ pattern;
-            return (x - ones) & ~x & (ones << 7);
-        };
-        if (end - p >= 8) {
-            for (; end - p > 8; p += 8)
-                if (const auto m = match(p)) return p + std::countr_zero(m) / 8;
-            // The last word ends at `end`; the bytes it shares with the one before hold no c.
-            const auto m = match(end - 8);
-            return m ? end - 8 + std::countr_zero(m) / 8 : end;
-        }
-    }
-    while (p != end && *p != c) ++p;
-    return p;
-}
-
 // The usual value, on one line with no CR in it, is only trimmed (inline: this runs for every
 // header kept); a lone CR is still replaced.
 inline std::string_view unfold(const HeaderView& h, std::string& unfolded, std::size_t room) {
@@ -120,20 +92,13 @@ bool parse_status(std::string_view code, int& status) {
 }
 
 bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) {
-    // The method, "SIP/2.0" and the status code are short: their spaces are found a word at a
-    // time; the request URI's end by memchr.
-    const char* const end = line.data() + line.size();
-    const auto short_space = [&](std::size_t from) {
-        const char* const at = find_byte(line.data() + from, end, ' ');
-        return at == end ? std::string_view::npos : static_cast<std::size_t>(at - line.data());
-    };
-    const auto sp1 = short_space(0);
+    const auto sp1 = line.find(' ');
     if (sp1 == std::string_view::npos) {
         error = "malformed SIP start line";
         return false;
     }
     if (line.substr(0, sp1) == "SIP/2.0") {
-        const auto sp2 = short_space(sp1 + 1);
+        const auto sp2 = line.find(' ', sp1 + 1);
         m.is_request = false;
         const auto code = line.substr(sp1 + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp1 - 1);
         if (!parse_status(code, m.status) || m.status < 100 || m.status > 699) {
@@ -327,8 +292,8 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };
-        // Lines are cut with pointers: one memchr finds each line's end, and the colon is
-        // looked for only in the line, a word at a time (a name is a short token).
+        // Lines are cut with pointers: one memchr finds each line's end, another the colon
+        // within the line (a word-at-a-time scan of the name measured no cheaper).
         const char* const begin = buf.data();
         const char* const end = begin + buf.size();
         const char* next = begin + pos;
@@ -350,7 +315,8 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
                     current.folded = true;
                     continue;
                 }
-                colon = find_byte(line, line_end, ':');
+                colon = static_cast<const char*>(std::memchr(line, ':', static_cast<std::size_t>(line_end - line)));
+                if (colon == nullptr) colon = line_end;
                 if (colon == line_end || colon == line)
                     return fail("malformed SIP header line '" +
                                 std::string(std::string_view(line, static_cast<std::size_t>(line_end - line)).substr(0, 40)) + "'");
