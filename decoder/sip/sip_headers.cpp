@@ -33,10 +33,9 @@ std::string unquote(std::string_view v) {
 // Calls part(view) for each piece of `value` split on `sep` outside double quotes and <...>.
 template <class Part>
 void split_outside_quotes(std::string_view value, char sep, Part&& part) {
-    // The usual value (one Via per header line) has nothing to split: three quick scans.
-    if (value.find(sep) == std::string_view::npos && value.find('"') == std::string_view::npos &&
-        value.find('<') == std::string_view::npos)
-        return part(value);
+    // The usual value (one Via per header line) has nothing to split: without `sep` the loop
+    // below ends with the one part, the whole value, whatever quotes or brackets it holds.
+    if (value.find(sep) == std::string_view::npos) return part(value);
     bool quoted = false;
     int angle = 0;
     std::size_t start = 0;

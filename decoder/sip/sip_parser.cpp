@@ -13,8 +13,10 @@ namespace decoder {
 
 namespace {
 
+enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
+
 struct HeaderView {
-    std::string_view name;
+    Header kind = Header::Other;
     std::string_view value;  // may span folded lines; unfolded when copied
     bool folded = false;     // it does (only then can it hold a line break)
 };
@@ -60,7 +62,7 @@ std::string_view unfold_copy(std::string_view v, std::string& unfolded, std::siz
 // The usual value, on one line with no CR in it, is only trimmed (inline: this runs for every
 // header kept); a lone CR is still replaced.
 inline std::string_view unfold(const HeaderView& h, std::string& unfolded, std::size_t room) {
-    if (!h.folded && h.value.find('\r') == std::string_view::npos) return trim(h.value);
+    if (!h.folded && std::memchr(h.value.data(), '\r', h.value.size()) == nullptr) return trim(h.value);
     return unfold_copy(h.value, unfolded, room);
 }
 
@@ -80,23 +82,33 @@ bool parse_int(std::string_view s, Int& out) {
     return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
 }
 
+// A status code of three digits is read without from_chars; any other text goes through it
+// (and the range check after it), as before.
+bool parse_status(std::string_view code, int& status) {
+    const auto digit = [&](std::size_t i) { return code[i] >= '0' && code[i] <= '9'; };
+    if (code.size() != 3 || !digit(0) || !digit(1) || !digit(2)) return parse_int(code, status);
+    status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    return true;
+}
+
 bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) {
     const auto sp1 = line.find(' ');
-    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
     if (sp1 == std::string_view::npos) {
         error = "malformed SIP start line";
         return false;
     }
     if (line.substr(0, sp1) == "SIP/2.0") {
+        const auto sp2 = line.find(' ', sp1 + 1);
         m.is_request = false;
         const auto code = line.substr(sp1 + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp1 - 1);
-        if (!parse_int(code, m.status) || m.status < 100 || m.status > 699) {
+        if (!parse_status(code, m.status) || m.status < 100 || m.status > 699) {
             error = "bad SIP status code '" + std::string(code.substr(0, 16)) + "'";
             return false;
         }
         if (sp2 != std::string_view::npos) m.reason = line.substr(sp2 + 1);
         return true;
     }
+    const auto sp2 = line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || line.substr(sp2 + 1) != "SIP/2.0") {
         error = "malformed SIP request line";
         return false;
@@ -106,8 +118,6 @@ bool parse_start_line(std::string_view line, SipMessage& m, std::string& error) 
     m.request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
     return true;
 }
-
-enum class Header { Via, CallId, CSeq, From, To, Contact, UserAgent, Server, MsDiagnostics, ContentLength, Other };
 
 // Header names are ASCII; tolower() would look up the locale for every byte.
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -128,7 +138,8 @@ bool word_iequals(const char* name, const char* lower) {
 
 // a equals the known name `lower`, ASCII case ignored. Names of 4 bytes or more are compared
 // as two words that may overlap (the first and the last 4 or 8 bytes).
-bool iequals(std::string_view a, std::string_view lower) {
+// Inlined into header_kind, where `lower` is a literal: its length and words become constants.
+[[gnu::always_inline]] inline bool iequals(std::string_view a, std::string_view lower) {
     const std::size_t n = a.size();
     if (n != lower.size()) return false;
     if (n >= 8)
@@ -156,8 +167,10 @@ Header header_kind(std::string_view name) {
             default: return Header::Other;
         }
     }
-    // Only the names of the same length are compared.
-    const auto is = [&](std::string_view known, Header kind) { return iequals(name, known) ? kind : Header::Other; };
+    // Only the names of the same length are compared (a macro-free lambda would not be
+    // inlined, and each comparison is a few instructions once inlined).
+    const auto is = [&](std::string_view known, Header kind)
+                        __attribute__((always_inline)) { return iequals(name, known) ? kind : Header::Other; };
     switch (name.size()) {
         case 2: return is("to", Header::To);
         case 3: return is("via", Header::Via);
@@ -174,25 +187,37 @@ Header header_kind(std::string_view name) {
 
 // Fills the message's named fields from one header (views into the message or `unfolded`).
 // `room` as unfold() needs it: each header is unfolded at most once here.
-void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
-    auto value = [&] { return unfold(h, unfolded, room); };
+// Inlined into its one caller, which runs it for every header.
+[[gnu::always_inline]] inline void apply_header(const HeaderView& h, SipMessage& m, std::string& unfolded, std::size_t room) {
     using enum Header;
-    switch (kind) {
-        case Via: append_header_list(value(), m.via); return;
-        case CallId: m.call_id = value(); return;
+    // First whether the value is wanted (a folded one is unfolded only then), so that the
+    // value is unfolded in one place, inlined.
+    switch (h.kind) {
+        case From: if (!m.from.empty()) return; break;
+        case To: if (!m.to.empty()) return; break;
+        case Contact: if (!m.contact.empty()) return; break;
+        case MsDiagnostics: if (m.ms_diagnostics) return; break;
+        case ContentLength:
+        case Other: return;
+        default: break;
+    }
+    const auto value = unfold(h, unfolded, room);
+    switch (h.kind) {
+        case Via: append_header_list(value, m.via); return;
+        case CallId: m.call_id = value; return;
         case CSeq: {
-            m.cseq = value();
+            m.cseq = value;
             const auto sp = m.cseq.find(' ');
             parse_int(m.cseq.substr(0, sp), m.cseq_number);
             if (!m.is_request && sp != std::string_view::npos) m.method = trim(m.cseq.substr(sp + 1));
             return;
         }
-        case From: if (m.from.empty()) m.from = value(); return;
-        case To: if (m.to.empty()) m.to = value(); return;
-        case Contact: if (m.contact.empty()) m.contact = value(); return;
-        case UserAgent: m.user_agent = value(); return;
-        case Server: m.server = value(); return;
-        case MsDiagnostics: if (!m.ms_diagnostics) m.ms_diagnostics = parse_ms_diagnostics(value()); return;
+        case From: m.from = value; return;
+        case To: m.to = value; return;
+        case Contact: m.contact = value; return;
+        case UserAgent: m.user_agent = value; return;
+        case Server: m.server = value; return;
+        case MsDiagnostics: m.ms_diagnostics = parse_ms_diagnostics(value); return;
         case ContentLength:
         case Other: return;
     }
@@ -203,10 +228,11 @@ void apply_header(Header kind, const HeaderView& h, SipMessage& m, std::string& 
 SipGuess looks_like_sip(std::string_view b) noexcept {
     while (!b.empty() && (b.front() == '\r' || b.front() == '\n')) b.remove_prefix(1);
     constexpr std::string_view kVersion = "SIP/2.0 ";
+    bool in_version = true;  // b[0..i] is a prefix of kVersion (kept byte by byte, not compared again)
     for (std::size_t i = 0; i < b.size() && i < 32; ++i) {
         const char c = b[i];
         if (c == ' ') return i >= 3 ? SipGuess::Yes : SipGuess::No;
-        const bool in_version = i < kVersion.size() && b.substr(0, i + 1) == kVersion.substr(0, i + 1);
+        in_version = in_version && i < kVersion.size() && c == kVersion[i];
         if (!in_version && !(c >= 'A' && c <= 'Z') && c != '-') return SipGuess::No;
     }
     return b.size() >= 32 ? SipGuess::No : SipGuess::NeedMore;
@@ -247,51 +273,70 @@ ParseResult<SipMessage> parse_sip_message(std::string_view buf, SipFraming frami
         // Each header is applied as soon as the next line shows it is not folded any further,
         // so no list of the headers is kept. A bad Content-Length is reported only once every
         // line is known to be well formed, as a malformed line is the more basic fault.
-        std::optional<HeaderView> current;
+        HeaderView current;
+        bool have_current = false;
         std::size_t count = 0;
+        const std::size_t max_headers = std::min(limits.max_headers, kMaxSipHeadersCeiling);
         std::optional<std::size_t> content_length;
         std::optional<std::string> bad_length;
         // Folded values, unfolded (rare); the header values together are shorter than buf.
         std::string unfolded;
         std::string scratch;  // Content-Length's value, which no field keeps
-        auto apply = [&](const HeaderView& h) {
-            const auto kind = header_kind(h.name);
-            apply_header(kind, h, m, unfolded, buf.size());
-            if (kind != Header::ContentLength || bad_length) return;
+        // Inlined into its one call (the compiler would not: this function is long).
+        const auto apply = [&](const HeaderView& h) __attribute__((always_inline)) {
+            if (h.kind != Header::ContentLength) return apply_header(h, m, unfolded, buf.size());
+            if (bad_length) return;
             std::size_t n = 0;
             scratch.clear();
             const auto text = unfold(h, scratch, h.value.size());
             if (parse_int(text, n)) content_length = n;
             else bad_length = "bad Content-Length '" + std::string(text.substr(0, 20)) + "'";
         };
+        // Lines are cut with pointers: one memchr finds each line's end, another the colon
+        // within the line (a word-at-a-time scan of the name measured no cheaper).
+        const char* const begin = buf.data();
+        const char* const end = begin + buf.size();
+        const char* next = begin + pos;
         std::size_t header_end = 0;
         for (;;) {
-            const auto nl = buf.find('\n', pos);
-            if (nl == std::string_view::npos) return no_end();
-            auto line = buf.substr(pos, nl - pos);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            pos = nl + 1;
-            if (line.empty()) {  // the blank line: "\n" then "\r\n" or "\n"
-                header_end = pos;
+            const auto* nl = static_cast<const char*>(std::memchr(next, '\n', static_cast<std::size_t>(end - next)));
+            if (nl == nullptr) return no_end();
+            const char* const line = next;
+            const char* const line_end = nl != line && nl[-1] == '\r' ? nl - 1 : nl;
+            next = nl + 1;
+            // The blank line: "\n" then "\r\n" or "\n". It, like a header line, ends the
+            // header before it (one place applies headers, so the compiler inlines it).
+            const bool blank = line == line_end;
+            const char* colon = nullptr;
+            if (!blank) {
+                if (*line == ' ' || *line == '\t') {  // folded continuation
+                    if (!have_current) return fail("SIP header continuation before any header");
+                    current.value = {current.value.data(), static_cast<std::size_t>(line_end - current.value.data())};
+                    current.folded = true;
+                    continue;
+                }
+                colon = static_cast<const char*>(std::memchr(line, ':', static_cast<std::size_t>(line_end - line)));
+                if (colon == nullptr) colon = line_end;
+                if (colon == line_end || colon == line)
+                    return fail("malformed SIP header line '" +
+                                std::string(std::string_view(line, static_cast<std::size_t>(line_end - line)).substr(0, 40)) + "'");
+                if (count >= max_headers)
+                    return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
+            }
+            if (have_current) apply(current);
+            if (blank) {
+                header_end = static_cast<std::size_t>(next - begin);
                 break;
             }
-            if (line.front() == ' ' || line.front() == '\t') {  // folded continuation
-                if (!current) return fail("SIP header continuation before any header");
-                current->value = buf.substr(current->value.data() - buf.data(),
-                                            line.data() + line.size() - current->value.data());
-                current->folded = true;
-                continue;
-            }
-            const auto colon = line.find(':');
-            if (colon == std::string_view::npos || colon == 0)
-                return fail("malformed SIP header line '" + std::string(line.substr(0, 40)) + "'");
-            if (count >= limits.max_headers || count >= kMaxSipHeadersCeiling)
-                return fail("more than " + std::to_string(limits.max_headers) + " SIP headers");
-            if (current) apply(*current);
-            current = HeaderView{trim(line.substr(0, colon)), line.substr(colon + 1)};
+            // The name starts with neither space nor tab (that would be a continuation): only
+            // its end is trimmed.
+            const char* name_end = colon;
+            while (name_end[-1] == ' ' || name_end[-1] == '\t') --name_end;
+            current = {header_kind({line, static_cast<std::size_t>(name_end - line)}),
+                       {colon + 1, static_cast<std::size_t>(line_end - colon - 1)}};
+            have_current = true;
             ++count;
         }
-        if (current) apply(*current);
         if (bad_length) return R::failure(*bad_length);
         if (content_length) m.content_length = *content_length;
         std::size_t body = content_length.value_or(

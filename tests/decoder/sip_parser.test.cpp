@@ -179,6 +179,13 @@ TEST_CASE("[sip] malformed input gives an error naming the problem", "[sip]") {
         Row{"OPTIONS sip:x HTTP/1.1\r\n\r\n", "malformed SIP request line"},
         Row{"SIP/2.0 99 Odd\r\n\r\n", "bad SIP status code '99'"},
         Row{"SIP/2.0 abc Odd\r\n\r\n", "bad SIP status code 'abc'"},
+        Row{"SIP/2.0 099 Odd\r\n\r\n", "bad SIP status code '099'"},
+        Row{"SIP/2.0 2a0 Odd\r\n\r\n", "bad SIP status code '2a0'"},
+        Row{"SIP/2.0 +20 Odd\r\n\r\n", "bad SIP status code '+20'"},
+        Row{"SIP/2.0 2000 Odd\r\n\r\n", "bad SIP status code '2000'"},
+        Row{"SIP/2.0 700\r\n\r\n", "bad SIP status code '700'"},
+        Row{"SIP/2.0  200 Odd\r\n\r\n", "bad SIP status code ''"},
+        Row{"SUBSCRIBE sip:x  SIP/2.0\r\n\r\n", "malformed SIP request line"},
         Row{"OPTIONS sip:x SIP/2.0\r\nNoColonHere\r\n\r\n", "malformed SIP header line 'NoColonHere'"},
         Row{"OPTIONS sip:x SIP/2.0\r\n folded first\r\n\r\n", "SIP header continuation before any header"},
         Row{"OPTIONS sip:x SIP/2.0\r\nContent-Length: -4\r\n\r\n", "bad Content-Length '-4'"},
@@ -216,6 +223,11 @@ TEST_CASE("[sip] first bytes tell SIP from other protocols", "[sip]") {
     CHECK(looks_like_sip("SIP/2.0 200 OK") == SipGuess::Yes);
     CHECK(looks_like_sip("\r\n\r\nBYE sip:x") == SipGuess::Yes);
     CHECK(looks_like_sip("SIP/2") == SipGuess::NeedMore);
+    CHECK(looks_like_sip("SIP/2.1 200 OK") == SipGuess::No);
+    CHECK(looks_like_sip("SIP/2.0/TCP x") == SipGuess::No);
+    CHECK(looks_like_sip("SIP/X sip:x") == SipGuess::Yes);  // "SIP/" then capitals: a method's letters
+    CHECK(looks_like_sip("SIPS sip:x") == SipGuess::Yes);
+    CHECK(looks_like_sip("S1P/2.0 200") == SipGuess::No);
     CHECK(looks_like_sip("INV") == SipGuess::NeedMore);
     CHECK(looks_like_sip("GET /index.html") == SipGuess::Yes);  // HTTP is caught by the start line check
     CHECK(looks_like_sip("\x16\x03\x01") == SipGuess::No);
@@ -262,4 +274,78 @@ TEST_CASE("[sip] header names: letters in any case, other bytes exactly", "[sip]
     CHECK(m.ms_diagnostics->reason == "right");
     CHECK(m.content_length == 0u);
     CHECK(m.from == "<sip:f>");
+}
+
+// The parser cuts lines and finds a name's colon and a value's lone CR with pointer
+// arithmetic and memchr: every position of either byte, in lines of every length around 8
+// and 16 bytes (where word and vector scans change paths), must be found as a byte-by-byte
+// reading would find it.
+TEST_CASE("[sip] colons and lone CRs at every position of a line", "[sip]") {
+    const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
+    SECTION("spaces and tabs between a name and its colon") {
+        for (std::size_t pad = 0; pad <= 18; ++pad) {
+            std::string padding;
+            for (std::size_t i = 0; i < pad; ++i) padding += i % 2 ? '\t' : ' ';
+            const auto msg = start + "Call-ID" + padding + ":v\r\nCSeq" + padding + ": 3 OPTIONS\n\r\n";
+            CAPTURE(pad);
+            const auto r = parse_sip_message(msg, SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Complete);
+            CHECK(r.value.call_id == "v");
+            CHECK(r.value.cseq_number == 3);
+        }
+    }
+    SECTION("a line without a colon, or with one first, is malformed at every length") {
+        for (std::size_t n = 1; n <= 20; ++n) {
+            const std::string line(n, 'N');
+            CAPTURE(n);
+            auto r = parse_sip_message(start + line + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Error);
+            CHECK(r.error == "malformed SIP header line '" + line + "'");
+            r = parse_sip_message(start + ":" + line + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Error);
+            CHECK(r.error == "malformed SIP header line ':" + line + "'");
+        }
+    }
+    SECTION("a lone CR anywhere in a kept value counts as a line break") {
+        for (std::size_t n = 1; n <= 24; ++n) {
+            for (std::size_t at = 0; at <= n; ++at) {
+                const std::string left(at, 'a'), right(n - at, 'b');
+                // The CR is the value's at-th byte: after the colon, before the line's own CRLF.
+                const auto msg = start + "Call-ID:" + left + "\r" + right + "\r\n\r\n";
+                CAPTURE(n, at);
+                const auto r = parse_sip_message(msg, SipFraming::Stream);
+                REQUIRE(r.status == ParseStatus::Complete);
+                CHECK(r.value.call_id == left + (left.empty() || right.empty() ? "" : " ") + right);
+            }
+            const std::string plain(n, 'c');
+            const auto r = parse_sip_message(start + "Call-ID:" + plain + "\r\n\r\n", SipFraming::Stream);
+            REQUIRE(r.status == ParseStatus::Complete);
+            CHECK(r.value.call_id == plain);
+        }
+    }
+}
+
+// Start lines with tokens shorter and longer than 8 bytes, and status codes on and off the
+// three-digit path that skips from_chars.
+TEST_CASE("[sip] start lines with tokens shorter and longer than a word", "[sip]") {
+    using Row = std::tuple<std::string, bool, std::string, std::string, int>;
+    auto [line, request, method, uri_or_reason, status] = GENERATE(table<std::string, bool, std::string, std::string, int>({
+        Row{"SIP/2.0 100 Trying", false, "", "Trying", 100},
+        Row{"SIP/2.0 699", false, "", "", 699},
+        Row{"SIP/2.0 0200 Leading zero", false, "", "Leading zero", 200},
+        Row{"SUBSCRIBE sip:a@b SIP/2.0", true, "SUBSCRIBE", "sip:a@b", 0},
+        Row{"X-A-LONG-METHOD-NAME sip:a@b;x=y SIP/2.0", true, "X-A-LONG-METHOD-NAME", "sip:a@b;x=y", 0},
+        Row{"ACK * SIP/2.0", true, "ACK", "*", 0},
+    }));
+    CAPTURE(line);
+    const auto r = parse_sip_message(line + "\r\nCSeq: 1 ACK\r\n\r\n", SipFraming::Stream);
+    REQUIRE(r.status == ParseStatus::Complete);
+    CHECK(r.value.is_request == request);
+    CHECK(r.value.status == status);
+    if (request) {
+        CHECK(r.value.method == method);
+        CHECK(r.value.request_uri == uri_or_reason);
+    } else {
+        CHECK(r.value.reason == uri_or_reason);
+    }
 }
