@@ -28,7 +28,7 @@ case "${1:-}" in
   ''|*[!0-9]*) ;;
   *) seconds=$1; shift ;;
 esac
-all=(sip tls tls_decrypt tls_record x509 pcap netmon keylog filter hep relay_hello)
+all=(sip tls tls_decrypt tls_record x509 pcap netmon keylog filter hep relay_hello rsa_key)
 targets=("${all[@]}")
 [ $# -eq 0 ] || targets=("$@")
 floors=tests/fuzz/coverage_floor.txt

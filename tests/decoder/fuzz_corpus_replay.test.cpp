@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include "decoder/sip/sip_parser.hpp"
+#include "decoder/tls/tls_rsa_keys.hpp"
 #include "decoder/tls/tls_session.hpp"
 #include "decoder/tls/x509_summary.hpp"
+#include "fuzz/fuzz_rsa_key.hpp"
 #include "fuzz_replay_support.hpp"
 
 using namespace decoder;
@@ -19,6 +21,7 @@ SIPTAP_FUZZ_HARNESS(x509);
 SIPTAP_FUZZ_HARNESS(keylog);
 SIPTAP_FUZZ_HARNESS(filter);
 SIPTAP_FUZZ_HARNESS(hep);
+SIPTAP_FUZZ_HARNESS(rsa_key);
 
 namespace {
 
@@ -41,6 +44,7 @@ TEST_CASE("[fuzz] every decoder harness replays its corpus without a crash", "[f
     CHECK(fuzz_replay::replay("keylog", fuzz_keylog_input) > 0);
     CHECK(fuzz_replay::replay("filter", fuzz_filter_input) > 0);
     CHECK(fuzz_replay::replay("hep", fuzz_hep_input) > 0);
+    CHECK(fuzz_replay::replay("rsa_key", fuzz_rsa_key_input) >= 13);
 }
 
 TEST_CASE("[fuzz] the SIP seeds are real SIP payloads", "[fuzz]") {
@@ -77,4 +81,32 @@ TEST_CASE("[fuzz] the X.509 seeds are the project's real certificates", "[fuzz]"
     }
     REQUIRE(seeds >= 8);
     CHECK(parsed == seeds);
+}
+
+// The seeds are the Lync server's key in every form --rsa-key takes (make_rsa_key_seeds.sh):
+// each must load with its password, be found by the server certificate and decrypt a premaster
+// secret encrypted to it, so the fuzzer starts from the paths past the parser; the others
+// (certificate only, EC, truncated) must be refused.
+TEST_CASE("[fuzz] the RSA key seeds load, match lync01's certificate and decrypt", "[fuzz]") {
+    const auto& fixed = fuzz_rsa_key::fixed();
+    const std::vector<std::byte> premaster(fixed.premaster.begin(), fixed.premaster.end());
+    std::size_t loaded = 0, refused = 0;
+    for (const auto& [name, input] : fuzz_replay::corpus("rsa_key")) {
+        if (!is_seed(name)) continue;
+        INFO(name);
+        RsaKeys keys;
+        const auto problem = keys.add(bytes(input), name, name == "seed-nopassword.pfx" ? "" : fuzz_rsa_key::kPassword);
+        const bool refuse = name == "seed-certonly.pfx" || name == "seed-ec.pem" || name.starts_with("seed-truncated");
+        CHECK(problem.has_value() == refuse);
+        if (problem) {
+            ++refused;
+            continue;
+        }
+        ++loaded;
+        const auto index = keys.find(fixed.certificate);
+        REQUIRE(index == std::optional<std::size_t>(0));
+        CHECK(keys.decrypt_premaster(0, fixed.encrypted) == std::optional(premaster));
+    }
+    CHECK(loaded == 9);
+    CHECK(refused == 4);
 }
