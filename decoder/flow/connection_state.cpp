@@ -66,8 +66,10 @@ void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
         }
         const PendingKey key{sip->method, sip->cseq_number};
         if (sip->is_request && sip->method != "ACK") {
-            if (pending_.size() < kMaxPending && pending_.find(key) == pending_.end())
-                pending_.emplace(Pending{std::string(sip->method), sip->cseq_number}, requests_seen_++);
+            // One lookup: a retransmission finds its request and keeps its place.
+            if (pending_.size() < kMaxPending &&
+                pending_.try_emplace(Pending{std::string(sip->method), sip->cseq_number}, requests_seen_).second)
+                ++requests_seen_;
         } else if (!sip->is_request && sip->status >= 200) {
             if (const auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
         }
