@@ -55,10 +55,11 @@ void PacketProcessor::process(const RawPacket& packet) {
     process_ip(ip.packet, packet.ts);
 }
 
-void PacketProcessor::process_ip(IpPacket ip, Micros ts) {
+void PacketProcessor::process_ip(const IpPacket& ip, Micros ts) {
+    if (!ip.fragment) return process_transport(ip, ts);  // the usual case: no copy of the packet
+    IpPacket whole = ip;
     std::vector<std::byte> storage;  // owns a reassembled datagram for the rest of this call
-    if (ip.fragment && !defragment(ip, storage, ts)) return;
-    process_transport(ip, ts);
+    if (defragment(whole, storage, ts)) process_transport(whole, ts);
 }
 
 // True when `ip` now holds a whole datagram (its payload pointing into `storage`).

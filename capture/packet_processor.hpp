@@ -65,7 +65,7 @@ public:
 
 private:
     void process(const RawPacket& packet);
-    void process_ip(IpPacket ip, decoder::Micros ts);
+    void process_ip(const IpPacket& ip, decoder::Micros ts);
     bool defragment(IpPacket& ip, std::vector<std::byte>& storage, decoder::Micros ts);
     void process_transport(const IpPacket& ip, decoder::Micros ts);
     void housekeeping(decoder::Micros ts);

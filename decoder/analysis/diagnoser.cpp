@@ -115,11 +115,11 @@ void Diagnoser::on_event(const Event& e) {
     if (it == conns_.end()) return;
     auto& info = it->second;
     info.transport = e.transport;
-    const Side sender = e.src == info.client ? Side::Client : Side::Server;
     if (const auto* m = e.as<TlsMessage>()) on_tls(e, info, *m);
     else if (const auto* c = e.as<Certificate>()) on_certificate(e, info, *c);
     else if (const auto* s = e.as<SipMessage>()) on_sip(e, info, *s);
     else if (const auto* a = e.as<TlsAlert>()) {
+        const Side sender = e.src == info.client ? Side::Client : Side::Server;
         if (auto f = check_alert(*a, sender, e.src)) emit(e, info, std::move(*f), {e.seq});
         if (sender == Side::Server && !a->encrypted && a->is_fatal()) check_refusal(e, info, {.alert = a->code});
         if (a->is_fatal() && a->code != AlertDescription::CloseNotify && !a->encrypted)
@@ -176,11 +176,12 @@ void Diagnoser::on_certificate(const Event& e, ConnInfo& info, const Certificate
 void Diagnoser::on_sip(const Event& e, ConnInfo& info, const SipMessage& m) {
     if (auto f = check_sip_response(m, e.src)) emit(e, info, std::move(*f), {e.seq});
     if (auto f = check_ms_diagnostics(m, e.src)) emit(e, info, std::move(*f), {e.seq});
-    const Side side = e.src == info.client ? Side::Client : Side::Server;
-    auto& s = info.sides[index(side)];
     // The name a side gives itself is only ever checked against its TLS certificate
     // (check_name); plain SIP (most messages of a large capture) has none to check.
-    if (!s.sip_name.empty() || e.transport != Transport::Tls) return;
+    if (e.transport != Transport::Tls) return;
+    const Side side = e.src == info.client ? Side::Client : Side::Server;
+    auto& s = info.sides[index(side)];
+    if (!s.sip_name.empty()) return;
     if (auto named = sender_fqdn(m)) {
         s.sip_name = named->first;
         s.sip_name_source = "named in its SIP " + named->second;

@@ -43,6 +43,10 @@ struct Connection::Impl {
     std::unique_ptr<TlsSession> tls;
     ConnectionState state;
     std::vector<Payload> scratch;
+    // Reused for every event: its endpoints are copied only when the direction changes, and
+    // the bus delivers it where it is rather than moving it (see send()).
+    Event event;
+    std::optional<Dir> event_dir;  // whose endpoints event.src/dst hold; empty when moved away
 };
 
 Connection::Connection(EventBus& bus, std::uint64_t id, Endpoint client, Endpoint server,
@@ -56,15 +60,33 @@ bool Connection::ignored() const { return impl_->content == Content::Other && !i
 
 void Connection::report_always() noexcept { impl_->report_always = true; }
 
-void Connection::emit(Dir dir, Micros ts, Payload&& payload) {
-    Event e;
+Event& Connection::prepare(Dir dir, Micros ts) {
+    auto& e = impl_->event;
+    if (impl_->event_dir != dir) {
+        e.src = dir == Dir::ClientToServer ? client_ : server_;
+        e.dst = dir == Dir::ClientToServer ? server_ : client_;
+        impl_->event_dir = dir;
+    }
     e.ts = ts;
     e.conn = id_;
-    e.src = dir == Dir::ClientToServer ? client_ : server_;
-    e.dst = dir == Dir::ClientToServer ? server_ : client_;
     e.transport = impl_->content == Content::Tls ? Transport::Tls : impl_->base;
+    return e;
+}
+
+void Connection::send(Event& e) {
+    if (!bus_.delivers_in_place()) {  // collected for another thread, or emitted from a sink
+        impl_->event_dir.reset();
+        bus_.emit(std::move(e));
+        return;
+    }
+    bus_.emit_in_place(e);
+    e.payload.emplace<ConnOpen>();  // frees the payload now, as a moved-away event did
+}
+
+void Connection::emit(Dir dir, Micros ts, Payload&& payload) {
+    Event& e = prepare(dir, ts);
     e.payload = std::move(payload);
-    bus_.emit(std::move(e));
+    send(e);
 }
 
 void Connection::ensure_open() {
@@ -185,10 +207,12 @@ void Connection::on_datagram(Dir dir, std::span<const std::byte> data, Micros ts
         ensure_open();
     }
     auto result = parse_sip_message(text, SipFraming::Datagram);
-    auto& out = impl_->scratch;
-    if (result.status == ParseStatus::Complete) out.emplace_back(std::move(result.value));
-    else out.emplace_back(Notice{"sip-error", result.error.empty() ? "incomplete SIP datagram" : result.error});
-    deliver(dir, ts, out);
+    // One datagram, one event: built in the reused event rather than through scratch.
+    Event& e = prepare(dir, ts);
+    if (result.status == ParseStatus::Complete) e.payload.emplace<SipMessage>(std::move(result.value));
+    else e.payload.emplace<Notice>(Notice{"sip-error", result.error.empty() ? "incomplete SIP datagram" : result.error});
+    impl_->state.observe(dir, ts, e.payload);
+    send(e);
 }
 
 void Connection::on_gap(Dir dir, std::uint64_t bytes, Micros ts) noexcept {

@@ -62,6 +62,8 @@ private:
     struct Impl;
 
     void emit(Dir dir, Micros ts, Payload&& payload);  // moved from once, into the event
+    Event& prepare(Dir dir, Micros ts);  // the reused event, addressed for dir, payload not set
+    void send(Event& e);                 // delivers the prepared event
     void ensure_open();
     void deliver(Dir dir, Micros ts, std::vector<Payload>& payloads);
     void sniff(Dir dir, std::span<const std::byte> data, Micros ts);

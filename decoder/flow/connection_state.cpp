@@ -34,23 +34,42 @@ bool alert_sized(std::uint64_t length) {
 }  // namespace
 
 std::size_t ConnectionState::PendingHash::operator()(PendingKey k) const noexcept {
-    return std::hash<std::string_view>{}(k.method) ^ (std::size_t{k.cseq} * 0x9E3779B97F4A7C15ull);
+    // The CSeq number tells most waiting requests apart; the method's length and first and
+    // last letters tell the few methods apart without hashing every byte (equal keys still
+    // compare whole methods).
+    std::size_t m = k.method.size();
+    if (!k.method.empty()) m |= std::size_t{static_cast<unsigned char>(k.method.front())} << 8 |
+                                std::size_t{static_cast<unsigned char>(k.method.back())} << 16;
+    return (std::size_t{k.cseq} ^ (m << 32)) * 0x9E3779B97F4A7C15ull;
 }
 
 void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
     const auto i = index(dir);
     if (const auto* sip = std::get_if<SipMessage>(&payload)) {
         ++messages_[i];
-        if (!last_sip_) last_sip_ = Last{};  // not emplace(): clang 14 sees Last as not default-constructible here
-        last_sip_->summary.assign(to_string(sender_side(dir)));
-        last_sip_->summary += ' ';
-        sip->append_summary(last_sip_->summary);
-        last_sip_->ts = ts;
-        last_sip_->from = sender_side(dir);
+        if (!last_sip_) last_sip_ = LastSip{};  // not emplace(): clang 14 sees it as not default-constructible here
+        auto& last = *last_sip_;
+        last.ts = ts;
+        last.from = sender_side(dir);
+        auto& head = last.head;
+        head.text = sip->text;  // keeps what the views below point into
+        if (head.text) {
+            head.is_request = sip->is_request;
+            head.method = sip->method;
+            head.request_uri = sip->request_uri;
+            head.status = sip->status;
+            head.reason = sip->reason;
+            head.cseq = sip->cseq;
+        } else {  // its views point into a buffer that will not outlive it
+            last.summary.clear();
+            sip->append_summary(last.summary);
+        }
         const PendingKey key{sip->method, sip->cseq_number};
         if (sip->is_request && sip->method != "ACK") {
-            if (pending_.size() < kMaxPending && pending_.find(key) == pending_.end())
-                pending_.emplace(Pending{std::string(sip->method), sip->cseq_number}, requests_seen_++);
+            // One lookup: a retransmission finds its request and keeps its place.
+            if (pending_.size() < kMaxPending &&
+                pending_.try_emplace(Pending{std::string(sip->method), sip->cseq_number}, requests_seen_).second)
+                ++requests_seen_;
         } else if (!sip->is_request && sip->status >= 200) {
             if (const auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
         }
@@ -98,7 +117,14 @@ void ConnectionState::on_encrypted_alert(Dir dir, Micros ts, bool alert_sized) {
 
 std::optional<ConnectionState::Last> ConnectionState::last_before_close() const {
     // Decoded SIP says more than an encrypted record, so it wins when there is any.
-    if (last_sip_ || !last_record_) return last_sip_;
+    if (last_sip_) {
+        const auto& l = *last_sip_;
+        Last last{std::string(to_string(l.from)) + ' ', l.ts, l.from};
+        if (l.head.text) l.head.append_summary(last.summary);
+        else last.summary += l.summary;
+        return last;
+    }
+    if (!last_record_) return std::nullopt;
     return Last{std::string(to_string(last_record_->from)) + " application data record (" +
                     std::to_string(last_record_->length) + " bytes)",
                 last_record_->ts, last_record_->from};

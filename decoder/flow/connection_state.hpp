@@ -78,7 +78,15 @@ private:
     // Read without keys: "encrypted alert (probably close_notify)" or "encrypted alert".
     std::array<std::optional<std::string>, 2> encrypted_alert_{};
     std::optional<CloseMark> first_close_;
-    std::optional<Last> last_sip_;  // its summary string is reused from message to message
+    // The last SIP message as the fields its summary reads and the text they view: the
+    // summary is written when a close needs it, not for every message.
+    struct LastSip {
+        SipMessage head;      // is_request, method, request_uri, status, reason, cseq; text
+        std::string summary;  // written at once instead when the message owns no text
+        Micros ts = 0;
+        Side from = Side::Client;
+    };
+    std::optional<LastSip> last_sip_;
     std::optional<LastRecord> last_record_;
     // Value: the order the request was sent in, which the close report keeps.
     std::unordered_map<Pending, std::uint64_t, PendingHash, PendingEqual> pending_;

@@ -29,7 +29,7 @@ std::uint64_t EventBus::dispatch(Event& event) {
     {
         Dispatch dispatch(*this);
         for (auto* sink : sinks_) sink->on_event(event);
-        deliver_queued();
+        if (!queue_.empty()) deliver_queued();  // seldom: what the sinks emitted in turn
     }
     if (batch_depth_ == 0) flush();
     return event.seq;

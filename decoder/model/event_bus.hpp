@@ -24,6 +24,9 @@ public:
     // The same for an event the caller keeps owning (its seq is set): `read --threads` hands
     // the events back to the decoding thread that allocated them, which frees them there.
     std::uint64_t emit_in_place(Event& event);
+    // Whether emit_in_place() would deliver the event where it is (no collecting, not inside a
+    // sink): a source that reuses one Event for all it emits may then keep it.
+    bool delivers_in_place() const { return collect_ == nullptr && !dispatching_; }
 
     // End of the run: every sink's on_end, in order (an analyzer may still emit from it).
     void end();

@@ -7,6 +7,7 @@
 #include "capture/connection_flow.hpp"
 #include "capture/packet_processor.hpp"
 #include "capture/pcap_file_reader.hpp"
+#include "decoder/flow/connection.hpp"
 #include "recording_flow_support.hpp"
 
 using namespace capture_test;
@@ -79,4 +80,51 @@ TEST_CASE("ConnectionFlowFactory feeds decoder::Connection: UDP, gap and bad pac
             CHECK(e.conn == 0);
         }
     CHECK(packet_errors == 2);
+}
+
+// decoder::Connection reuses one event for all it emits: each must still carry its own
+// direction and payload, also around a stretch where the bus only collects (and so takes
+// the event's endpoints away).
+TEST_CASE("decoder::Connection addresses every event by its direction, delivered or collected", "[capture]") {
+    using decoder::Dir;
+    decoder::EventBus bus;
+    EventRecorder events;
+    bus.add_sink(events);
+    const decoder::Endpoint client{"192.0.2.1", 40000}, server{"192.0.2.2", 5060};
+    decoder::Connection conn(bus, 7, client, server, decoder::Transport::Udp, 1, false);
+    const std::string request = "OPTIONS sip:a SIP/2.0\r\nCSeq: 1 OPTIONS\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n";
+    const std::string answer = "SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n";
+    const auto feed = [&](Dir d, decoder::Micros ts) {
+        const std::string& text = d == Dir::ClientToServer ? request : answer;
+        conn.on_data(d, {reinterpret_cast<const std::byte*>(text.data()), text.size()}, ts);
+    };
+    feed(Dir::ClientToServer, 2);
+    feed(Dir::ServerToClient, 3);
+    feed(Dir::ServerToClient, 4);
+    std::vector<decoder::Event> collected;
+    bus.collect_into(&collected);
+    feed(Dir::ServerToClient, 5);
+    feed(Dir::ClientToServer, 6);
+    bus.collect_into(nullptr);
+    feed(Dir::ClientToServer, 7);
+    feed(Dir::ServerToClient, 8);
+    conn.finish(decoder::CloseHow::CaptureEnd, 9);
+
+    // "<ts> <src port>><dst port> <what>"
+    const auto line = [](const decoder::Event& e) {
+        const auto* m = e.as<decoder::SipMessage>();
+        return std::to_string(e.ts) + " " + std::to_string(e.src.port) + ">" + std::to_string(e.dst.port) + " " +
+               (m ? m->summary() : decoder::event_name(e)) + " " + e.src.ip + ">" + e.dst.ip;
+    };
+    std::vector<std::string> delivered, kept;
+    for (const auto& e : events.events) delivered.push_back(line(e));
+    for (const auto& e : collected) kept.push_back(line(e));
+    const std::string c = "40000>5060 ", s = "5060>40000 ", cs = " 192.0.2.1>192.0.2.2", sc = " 192.0.2.2>192.0.2.1";
+    CHECK(delivered == std::vector<std::string>{
+                           "1 " + c + "conn_open" + cs, "2 " + c + "OPTIONS sip:a (CSeq 1 OPTIONS)" + cs,
+                           "3 " + s + "200 OK (CSeq 1 OPTIONS)" + sc, "4 " + s + "200 OK (CSeq 1 OPTIONS)" + sc,
+                           "7 " + c + "OPTIONS sip:a (CSeq 1 OPTIONS)" + cs, "8 " + s + "200 OK (CSeq 1 OPTIONS)" + sc,
+                           "9 " + c + "conn_close" + cs});
+    CHECK(kept == std::vector<std::string>{"5 " + s + "200 OK (CSeq 1 OPTIONS)" + sc,
+                                           "6 " + c + "OPTIONS sip:a (CSeq 1 OPTIONS)" + cs});
 }

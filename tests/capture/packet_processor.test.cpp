@@ -255,3 +255,20 @@ TEST_CASE("PacketProcessor times out idle flows without a packet when told the t
     rig.processor.finish(312 * second);
     CHECK(rig.flows.journal.back() == "1 finish timeout @310000000");
 }
+
+TEST_CASE("PacketProcessor names flow endpoints as inet_ntop writes addresses", "[capture]") {
+    Rig rig;
+    // One, two and three digits, and zero, in every position of an IPv4 address.
+    rig.feed(udp4("0.9.10.99", 40000, "100.255.1.0", 5060, "OPTIONS"), 1);
+    rig.feed(udp4("255.100.99.10", 5060, "9.0.255.7", 33333, "NOTIFY"), 2);  // the server spoke first
+    rig.feed(ipv6("2001:db8:0:0:0:0:0:1", "::ffff:10.0.0.1", 17, udp(40001, 5060, bytes("OPTIONS"))), 3, 0, true);
+    rig.processor.finish(4);
+
+    REQUIRE(rig.flows.flows.size() == 3);
+    CHECK(rig.flow(1).info.client.ip == "0.9.10.99");
+    CHECK(rig.flow(1).info.server.ip == "100.255.1.0");
+    CHECK(rig.flow(2).info.client.ip == "9.0.255.7");
+    CHECK(rig.flow(2).info.server.ip == "255.100.99.10");
+    CHECK(rig.flow(3).info.client.ip == "2001:db8::1");
+    CHECK(rig.flow(3).info.server.ip == "::ffff:10.0.0.1");
+}

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+
 #include "decoder/flow/connection_state.hpp"
+#include "decoder/sip/sip_parser.hpp"
 #include "kept_text.hpp"
 
 using namespace decoder;
@@ -177,4 +181,46 @@ TEST_CASE("[conn] TLS 1.3 without keys: a 19-byte record after the answer is the
     c = close_after(healthy, "TLS 1.2", S);
     CHECK(c.side == Side::Server);
     CHECK(c.how == CloseHow::Fin);
+}
+
+namespace {
+
+// A parsed message owns the text its fields view; the wire buffer is scribbled over and
+// the message dropped as soon as it is observed, as the connection does once it is emitted.
+void observe_parsed(ConnectionState& s, Dir dir, Micros ts, std::string wire) {
+    std::optional<SipMessage> m;
+    {
+        auto r = parse_sip_message(wire, SipFraming::Datagram);
+        REQUIRE(r.status == ParseStatus::Complete);
+        REQUIRE(r.value.text);
+        m = std::move(r.value);
+    }
+    std::fill(wire.begin(), wire.end(), 'x');
+    s.observe(dir, ts, *m);
+    m.reset();
+}
+
+}  // namespace
+
+TEST_CASE("[conn] the last message is named at the close from the text it kept", "[conn]") {
+    const std::string busy =
+        "SIP/2.0 486 Busy Here\r\nCSeq: 5 INVITE\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n";
+    const std::string bye = "BYE sip:u@lync.example SIP/2.0\r\nCSeq: 6 BYE\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n";
+
+    ConnectionState s;
+    observe_parsed(s, Dir::ServerToClient, 1'000, busy);
+    auto c = s.make_close(CloseHow::CaptureEnd, 9'000, kClient, kServer);
+    CHECK(c.after == "server 486 Busy Here (CSeq 5 INVITE)");
+    CHECK(c.after_from == Side::Server);
+
+    // A message that owns no text (its views point elsewhere) replaces it, then a parsed one again.
+    s.observe(Dir::ClientToServer, 2'000, request("OPTIONS", 9));
+    c = s.make_close(CloseHow::CaptureEnd, 9'000, kClient, kServer);
+    CHECK(c.after == "client OPTIONS sip:lync.example (CSeq 9 OPTIONS)");
+    observe_parsed(s, Dir::ClientToServer, 3'000, bye);
+    s.on_fin(Dir::ClientToServer, 4'000);
+    observe_parsed(s, Dir::ServerToClient, 5'000, busy);  // after the close: not what it followed
+    c = s.make_close(CloseHow::CaptureEnd, 9'000, kClient, kServer);
+    CHECK(c.after == "client BYE sip:u@lync.example (CSeq 6 BYE)");
+    CHECK(c.ms_since_last_message == 1);
 }
