@@ -37,10 +37,10 @@ std::size_t ConnectionState::PendingHash::operator()(PendingKey k) const noexcep
     // The CSeq number tells most waiting requests apart; the method's length and first and
     // last letters tell the few methods apart without hashing every byte (equal keys still
     // compare whole methods).
-    std::size_t m = k.method.size();
-    if (!k.method.empty()) m |= std::size_t{static_cast<unsigned char>(k.method.front())} << 8 |
-                                std::size_t{static_cast<unsigned char>(k.method.back())} << 16;
-    return (std::size_t{k.cseq} ^ (m << 32)) * 0x9E3779B97F4A7C15ull;
+    std::uint64_t m = k.method.size();
+    if (!k.method.empty()) m |= std::uint64_t{static_cast<unsigned char>(k.method.front())} << 8 |
+                                std::uint64_t{static_cast<unsigned char>(k.method.back())} << 16;
+    return static_cast<std::size_t>((std::uint64_t{k.cseq} ^ (m << 32)) * 0x9E3779B97F4A7C15ull);
 }
 
 void ConnectionState::observe(Dir dir, Micros ts, const Payload& payload) {
