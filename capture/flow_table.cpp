@@ -28,23 +28,7 @@ bool tcp_sender_is_client(const FlowTuple& t, const TcpSegment& s) {
 // first (a request or response from 5060 to a client's ephemeral port).
 bool udp_sender_is_client(const FlowTuple& t) { return !(is_sip_port(t.src_port) && !is_sip_port(t.dst_port)); }
 
-// IPv4 in dotted decimal as inet_ntop writes it, without its cost (some 1,700 instructions
-// a call, two calls a flow); IPv6, with its zero compression, is left to inet_ntop.
-std::string address_text(const IpAddress& ip) {
-    if (ip.v6) return ip.to_string();
-    char text[16];  // "255.255.255.255"
-    char* p = text;
-    for (std::size_t i = 0; i < 4; ++i) {
-        if (i != 0) *p++ = '.';
-        const unsigned v = ip.bytes[i];
-        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-        *p++ = static_cast<char>('0' + v % 10);
-    }
-    return std::string(text, p);
-}
-
-decoder::Endpoint endpoint(const IpAddress& ip, std::uint16_t port) { return {address_text(ip), port}; }
+decoder::Endpoint endpoint(const IpAddress& ip, std::uint16_t port) { return {ip.to_string(), port}; }
 
 }  // namespace
 

@@ -144,6 +144,20 @@ IpResult decode_ipv6(Bytes b, bool snapped) {
 }  // namespace
 
 std::string IpAddress::to_string() const {
+    // IPv4 in dotted decimal as inet_ntop writes it, without its cost (some 1,700
+    // instructions a call, two calls a flow); IPv6, with its zero compression, is left to it.
+    if (!v6) {
+        char text[16];  // "255.255.255.255"
+        char* p = text;
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (i != 0) *p++ = '.';
+            const unsigned v = bytes[i];
+            if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+            if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+            *p++ = static_cast<char>('0' + v % 10);
+        }
+        return std::string(text, p);
+    }
     char buf[INET6_ADDRSTRLEN] = {};
     inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
     return buf;
