@@ -72,18 +72,15 @@ void SipMessage::keep(std::string_view message, std::string_view unfolded) {
     auto copy = std::make_shared_for_overwrite<char[]>(message.size() + unfolded.size());
     if (!message.empty()) std::memcpy(copy.get(), message.data(), message.size());
     if (!unfolded.empty()) std::memcpy(copy.get() + message.size(), unfolded.data(), unfolded.size());
-    const auto move = [&](SipText& v, bool any_unfolded) {
+    // Values are seldom folded: the second look is only for messages with unfolded text.
+    const bool any_unfolded = !unfolded.empty();
+    const auto move = [&](SipText& v) {
         v = rebase(v, message.data(), message.size(), copy.get());
         if (any_unfolded) v = rebase(v, unfolded.data(), unfolded.size(), copy.get() + message.size());
     };
-    // Values are seldom folded: the second look is only for messages with unfolded text.
-    const auto move_all = [&](bool any_unfolded) {
-        for (auto* v : {&method, &reason, &request_uri, &call_id, &cseq, &from, &to, &contact, &user_agent, &server})
-            move(*v, any_unfolded);
-        for (auto& v : via) move(v, any_unfolded);
-    };
-    if (unfolded.empty()) move_all(false);
-    else move_all(true);
+    for (auto* v : {&method, &reason, &request_uri, &call_id, &cseq, &from, &to, &contact, &user_agent, &server})
+        move(*v);
+    for (auto& v : via) move(v);
     raw = {copy.get(), message.size()};
     text = std::move(copy);
 }
