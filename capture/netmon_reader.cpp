@@ -1,12 +1,6 @@
 // Network Monitor 2.x reader; see netmon_reader.hpp.
 #include "capture/netmon_reader.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <optional>
 
@@ -134,26 +128,15 @@ NetmonResult read_netmon(std::span<const std::byte> image, const std::string& na
 }
 
 NetmonFileReader::NetmonFileReader(std::string path) : path_(std::move(path)) {
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw InputError(path_ + ": cannot read capture: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
-        ::close(fd);
-        throw InputError(path_ + ": cannot read capture: empty or unreadable file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (map == MAP_FAILED) throw InputError(path_ + ": cannot read capture: " + std::strerror(errno));
-    map_ = static_cast<const std::byte*>(map);
+    std::string problem;
+    file_ = MappedFile::open(path_, problem);
+    if (file_ == nullptr) throw InputError(path_ + ": cannot read capture: " + problem);
 }
 
-NetmonFileReader::~NetmonFileReader() {
-    if (map_) ::munmap(const_cast<std::byte*>(map_), size_);
-}
+NetmonFileReader::~NetmonFileReader() = default;
 
 NetmonResult NetmonFileReader::read_all(PacketHandler& handler) noexcept {
-    return read_netmon({map_, size_}, path_, handler);
+    return read_netmon(file_->bytes(), path_, handler);
 }
 
 }  // namespace capture

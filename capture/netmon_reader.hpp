@@ -18,9 +18,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
+#include "capture/mapped_file.hpp"
 #include "capture/packet.hpp"
 #include "capture/pcap_file_reader.hpp"
 
@@ -51,8 +53,7 @@ public:
 
 private:
     std::string path_;
-    const std::byte* map_ = nullptr;
-    std::size_t size_ = 0;
+    std::unique_ptr<MappedFile> file_;
 };
 
 }  // namespace capture

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "capture/link_layer.hpp"
+#include "capture/mapped_file.hpp"
 
 namespace capture {
 
@@ -35,9 +36,9 @@ std::size_t stdio_buffer_size(FILE* f) {
     return std::clamp(static_cast<std::size_t>(st.st_size), smallest, largest);
 }
 
-// libpcap reads each record with two small fread()s; a 1 MB stdio buffer (instead of the
-// file's 4 KB block size) makes that one read() system call per MB. Left uninitialised:
-// stdio writes before it reads.
+// Not a regular file (a pipe, /dev/stdin), or not mappable: libpcap reads each record with
+// two small fread()s; a 1 MB stdio buffer (instead of the file's 4 KB block size) makes that
+// one read() system call per MB. Left uninitialised: stdio writes before it reads.
 pcap_t* open_buffered(const std::string& path, std::unique_ptr<char[]>& buffer, char* errbuf) {
     if (FILE* f = std::fopen(path.c_str(), "rb")) {
         const std::size_t buffer_size = stdio_buffer_size(f);
@@ -53,9 +54,50 @@ pcap_t* open_buffered(const std::string& path, std::unique_ptr<char[]>& buffer, 
 
 }  // namespace
 
+// libpcap reads a FILE*; this one is a stdio stream over the mapped file (fopencookie), so the
+// bytes go from the page cache to libpcap without the kernel's copy into a stdio buffer.
+// glibc copies a cookie stream's reads through its buffer even when unbuffered (then a byte at
+// a time), hence a small buffer of our own, which stays in the CPU's cache.
+struct PcapFileReader::MappedStream {
+    std::unique_ptr<MappedFile> file;
+    std::size_t at = 0;
+    char buffer[64 << 10];
+
+    static ssize_t read(void* self, char* to, std::size_t n) {
+        auto& s = *static_cast<MappedStream*>(self);
+        const long got = s.file->copy(s.at, to, n);
+        if (got < 0) {
+            errno = EIO;
+            return -1;
+        }
+        s.at += static_cast<std::size_t>(got);
+        s.file->release_before(s.at);
+        return got;
+    }
+
+    // nullptr when the file cannot be mapped or libpcap refuses it (the caller then opens it
+    // the usual way, for libpcap's own error text).
+    static pcap_t* open(const std::string& path, std::unique_ptr<MappedStream>& stream, char* errbuf) {
+        std::string problem;
+        auto file = MappedFile::open(path, problem);
+        if (file == nullptr) return nullptr;
+        stream = std::make_unique_for_overwrite<MappedStream>();  // the buffer needs no zeroing
+        stream->file = std::move(file);
+        // No close function: the reader owns the stream and frees it after pcap_close().
+        FILE* f = fopencookie(stream.get(), "rb", cookie_io_functions_t{&MappedStream::read, nullptr, nullptr, nullptr});
+        if (f != nullptr && std::setvbuf(f, stream->buffer, _IOFBF, sizeof stream->buffer) == 0)
+            if (pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf)) return p;
+        if (f != nullptr) std::fclose(f);
+        stream.reset();
+        return nullptr;
+    }
+};
+
+
 PcapFileReader::PcapFileReader(std::string path) : path_(std::move(path)) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    handle_ = open_buffered(path_, buffer_, errbuf);
+    handle_ = MappedStream::open(path_, mapped_, errbuf);
+    if (handle_ == nullptr) handle_ = open_buffered(path_, buffer_, errbuf);
     if (handle_ == nullptr) throw InputError(path_ + ": cannot read capture: " + open_problem(path_, errbuf));
     link_type_ = pcap_datalink(handle_);
     if (!link_type_supported(link_type_)) {
@@ -91,9 +133,12 @@ ReadResult PcapFileReader::read_all(PacketHandler& handler) noexcept {
         handler.on_packet(packet);
     }
     if (rc == PCAP_ERROR) {
-        // libpcap's text already says what broke ("truncated dump file; tried to read ...").
-        result.error = path_ + ": read error after " + std::to_string(result.packets) +
-                       " packets: " + pcap_geterr(handle_);
+        // libpcap's text already says what broke ("truncated dump file; tried to read ..."),
+        // but not when another program cut the file while it was mapped.
+        const bool shrunk = mapped_ != nullptr && mapped_->file->shrunk();
+        result.error = path_ + ": read error after " + std::to_string(result.packets) + " packets: " +
+                       (shrunk ? "the file became shorter while being read (another program truncated it)"
+                               : pcap_geterr(handle_));
     }
     pcap_close(handle_);
     handle_ = nullptr;

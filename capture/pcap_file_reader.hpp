@@ -50,7 +50,11 @@ public:
 
 private:
     std::string path_;
-    std::unique_ptr<char[]> buffer_;  // the file's stdio buffer; freed after pcap_close() closed the file
+    struct MappedStream;
+    // What libpcap reads through: the mapped file, or else a stdio buffer. Both are freed
+    // after pcap_close() closed the stream.
+    std::unique_ptr<MappedStream> mapped_;
+    std::unique_ptr<char[]> buffer_;
     pcap* handle_ = nullptr;
     int link_type_ = 0;
 };
