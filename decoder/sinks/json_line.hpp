@@ -86,6 +86,8 @@ public:
     Line(const Line&) = delete;
     Line& operator=(const Line&) = delete;
 
+    // Where the next byte goes, from the start of `out`.
+    std::size_t offset() const { return static_cast<std::size_t>(p_ - out_.data()); }
     // Makes room for n more bytes; every write below must be covered by one.
     void room(std::size_t n) {
         if (static_cast<std::size_t>(end_ - p_) < n) grow(n);

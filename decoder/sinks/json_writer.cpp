@@ -92,7 +92,7 @@ struct Key {
 // merged in as the keys pass them. A test compares every event type against the tests' reference serialiser.
 class Object {
 public:
-    Object(std::string& out, const Event& e) : line_(out), event_(e) {
+    Object(std::string& out, const Event& e, std::size_t* seq_at) : line_(out), event_(e), seq_at_(seq_at) {
         line_.room(1);
         line_.put('{');
     }
@@ -190,7 +190,10 @@ private:
             case 0: literal_name(kEnvelope[i], 24); return line_.number(event_.conn);
             case 1: literal_name(kEnvelope[i], 0); return endpoint_value(event_.dst);
             case 2: return quoted(event_name(event_));
-            case 3: literal_name(kEnvelope[i], 24); return line_.number(event_.seq);
+            case 3:
+                literal_name(kEnvelope[i], 24);
+                if (seq_at_ != nullptr) *seq_at_ = line_.offset();
+                return line_.number(event_.seq);
             case 4: literal_name(kEnvelope[i], 0); return endpoint_value(event_.src);
             case 5: return quoted(to_string(event_.transport));
             default:
@@ -219,6 +222,7 @@ private:
 
     Line line_;
     const Event& event_;
+    std::size_t* seq_at_;
     bool first_ = true;    // no member written yet
     std::size_t next_ = 0;  // the next envelope member to write
 };
@@ -349,8 +353,8 @@ void fill(Object& o, const Notice& p, const Event&) {
 
 }  // namespace
 
-void append_json(const Event& e, std::string& out) {
-    Object o(out, e);
+void append_json(const Event& e, std::string& out, std::size_t* seq_at) {
+    Object o(out, e, seq_at);
     std::visit([&](const auto& p) { fill(o, p, e); }, e.payload);
     o.close();
 }

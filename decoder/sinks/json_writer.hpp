@@ -11,6 +11,8 @@
 namespace decoder {
 
 // Appends the event's JSON object (no newline) to `out`.
-void append_json(const Event& event, std::string& out);
+// Appends the event's line (without the newline) to `out`. With `seq_at`, also where in
+// `out` the seq's digits start (the --threads merge fills them in later).
+void append_json(const Event& event, std::string& out, std::size_t* seq_at = nullptr);
 
 }  // namespace decoder
