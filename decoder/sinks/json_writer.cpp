@@ -192,7 +192,10 @@ private:
             case 2: return quoted(event_name(event_));
             case 3:
                 literal_name(kEnvelope[i], 24);
-                if (seq_at_ != nullptr) *seq_at_ = line_.offset();
+                if (seq_at_ != nullptr) {  // only its place; the bytes in it are never written out
+                    *seq_at_ = line_.offset();
+                    return line_.advance_to(line_.cursor() + kSeqPlaceWidth);
+                }
                 return line_.number(event_.seq);
             case 4: literal_name(kEnvelope[i], 0); return endpoint_value(event_.src);
             case 5: return quoted(to_string(event_.transport));

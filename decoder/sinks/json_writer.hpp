@@ -11,8 +11,12 @@
 namespace decoder {
 
 // Appends the event's JSON object (no newline) to `out`.
-// Appends the event's line (without the newline) to `out`. With `seq_at`, also where in
-// `out` the seq's digits start (the --threads merge fills them in later).
+// Bytes left for the seq when append_json is given `seq_at`: the widest 64-bit number.
+inline constexpr std::size_t kSeqPlaceWidth = 20;
+
+// Appends the event's line (without the newline) to `out`. With `seq_at`, the seq is not
+// written: kSeqPlaceWidth bytes are left in its place, and `seq_at` says where in `out` they
+// start (the --threads merge puts the digits in, known only there).
 void append_json(const Event& event, std::string& out, std::size_t* seq_at = nullptr);
 
 }  // namespace decoder

@@ -19,11 +19,11 @@ struct RenderedLine {
     std::string_view before_seq, after_seq;  // after_seq ends with the newline
 };
 
-// Appends the event's line (with a placeholder seq) to `out` and returns the offset in `out`
-// of the seq's first digit, as the writer reports it (`npos`, should it ever not: the merging
-// thread then writes the line itself). The event's seq is restored before returning.
-std::size_t render_json_line(Event& event, std::string& out);
-// Cuts what render_json_line appended at `start` (up to `end`) around the placeholder at `at`.
+// Appends the event's line, with room but no digits for its seq, to `out` and returns the
+// offset in `out` of that room, as the writer reports it (`npos`, should it ever not: the
+// merging thread then writes the line itself).
+std::size_t render_json_line(const Event& event, std::string& out);
+// Cuts what render_json_line appended at `start` (up to `end`) around the seq's room at `at`.
 RenderedLine cut_json_line(std::string_view out, std::size_t start, std::size_t at, std::size_t end);
 
 // Writes exactly what JsonSink(out, flush_each_input) writes, taking the line of the next event

@@ -66,7 +66,7 @@ TEST_CASE("[json] lines rendered ahead with a placeholder seq are JsonSink's byt
         const auto seq = e.seq;
         const auto start = text.size();
         const auto at = render_json_line(e, text);
-        CHECK(e.seq == seq);  // given back
+        CHECK(e.seq == seq);  // untouched
         REQUIRE(at != std::string::npos);
         cuts.push_back({start, at, text.size()});
     }
