@@ -5,6 +5,10 @@
 // exit code 2. A file that breaks off midway (truncated dump) is not an exception: the
 // packets before the damage are delivered and ReadResult::error says what happened.
 //
+// A regular file is mapped into memory (mapped_file.hpp) and read up to the size it had when
+// it was opened: a capture still being written is read as far as it went then. Pipes and
+// other files that cannot be mapped are read through a stdio buffer.
+//
 // pcapng with several interfaces: libpcap reports the first interface's link type for the
 // whole file, and refuses (as a read error) an interface whose link type differs. Such
 // files are rare for SIP traces; the error names the problem.
