@@ -93,7 +93,6 @@ struct PcapFileReader::MappedStream {
     }
 };
 
-
 PcapFileReader::PcapFileReader(std::string path) : path_(std::move(path)) {
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     handle_ = MappedStream::open(path_, mapped_, errbuf);
