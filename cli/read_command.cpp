@@ -1,6 +1,7 @@
 // `siptap read FILE...`: replays pcap/pcapng captures through the decoder and the sinks.
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -32,6 +33,14 @@ struct ReadOptions {
 };
 
 // --keylog and the key logs embedded in pcapng files (Decryption Secrets Blocks). Returns
+// Only a regular file can be read once for what comes before its packets (the Network Monitor
+// magic, pcapng's embedded keys) and then again by the reader: in a pipe (/dev/stdin, a
+// shell's <(...)) the first look would take the bytes libpcap needs. `-` is libpcap's stdin.
+bool can_look_ahead(const std::string& file) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(file, ec);
+}
+
 // false when a key log could not be read or had malformed lines (reported, the rest is used);
 // `used` says whether there are any keys to decrypt with.
 bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
@@ -42,6 +51,7 @@ bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
         sources.push_back(options.keylog);
     }
     for (const auto& file : options.files) {
+        if (!can_look_ahead(file)) continue;  // a piped pcapng's keys are not read
         auto embedded = capture::read_pcapng_secrets(file);
         problems.insert(problems.end(), embedded.problems.begin(), embedded.problems.end());
         if (!embedded.blocks) continue;
@@ -86,8 +96,10 @@ private:
     std::uint64_t offset_ = 0, last_ = 0;
 };
 
-// Network Monitor files are recognised by their first bytes, whatever their name.
+// Network Monitor files are recognised by their first bytes, whatever their name. A pipe is
+// read as pcap or pcapng (see can_look_ahead).
 std::string first_bytes(const std::string& file) {
+    if (!can_look_ahead(file)) return {};
     std::array<char, 4> magic{};
     std::ifstream(file, std::ios::binary).read(magic.data(), magic.size());
     return {magic.data(), magic.size()};

@@ -28,12 +28,6 @@ private:
     std::vector<decoder::Event>& out_;
 };
 
-std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
 std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
@@ -104,6 +98,12 @@ std::array<std::string, 2> decrypted_sip(const std::vector<decoder::Event>& even
     for (const auto& e : events)
         if (const auto* m = e.as<decoder::SipMessage>()) out[e.src.port == 5061 ? 1 : 0] += m->raw;
     return out;
+}
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
 }
 
 RunResult run_shell(const std::string& command, int timeout_s) {

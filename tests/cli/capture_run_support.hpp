@@ -34,6 +34,8 @@ struct RunResult {
 };
 // Runs siptap with the arguments (shell-quoted here), killed after `timeout_s` seconds.
 RunResult run_siptap(const std::vector<std::string>& args, int timeout_s = 60);
+// `s` quoted for sh: in single quotes, its own single quotes escaped.
+std::string quote(const std::string& s);
 // Runs a shell command, returns its stdout (stderr discarded) and exit code.
 RunResult run_shell(const std::string& command, int timeout_s = 60);
 // The lines of `text` that are not empty.

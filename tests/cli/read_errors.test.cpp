@@ -64,3 +64,24 @@ TEST_CASE("[read] exit code 1 when a finding of severity error exists", "[read]"
     CHECK(test::run_siptap({"read"}).exit_code == 2);
     CHECK(test::run_siptap({"bogus"}).exit_code == 2);
 }
+
+// `tcpdump -w - | siptap read /dev/stdin`, or a shell's <(...): the first look at a file (for
+// the Network Monitor magic and pcapng's embedded keys) must not take the bytes of a pipe.
+TEST_CASE("[read] a capture through a pipe gives the file's events", "[read]") {
+    const auto name = GENERATE(std::string("sip-udp-call.pcap"), std::string("sip-ipv6.pcapng"));
+    CAPTURE(name);
+    const std::string file = test::quote(test::pcap(name)), bin = test::quote(SIPTAP_BINARY);
+    const auto direct = test::run_siptap({"read", "--json", test::pcap(name)});
+    REQUIRE(direct.exit_code == 0);
+    REQUIRE(count_lines(direct.out) > 3);
+    const auto piped = GENERATE_COPY(values<std::string>({
+        "cat " + file + " | " + bin + " read --json /dev/stdin",
+        "cat " + file + " | " + bin + " read --json -",
+        "bash -c " + test::quote(bin + " read --json <(cat " + file + ")"),
+    }));
+    CAPTURE(piped);
+    const auto r = test::run_shell(piped);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("cannot read") == std::string::npos);
+    CHECK(r.out == direct.out);
+}
