@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/connection_flow.hpp"
@@ -100,13 +101,38 @@ private:
 // read as pcap or pcapng (see can_look_ahead).
 std::string first_bytes(const std::string& file) {
     if (!can_look_ahead(file)) return {};
-    std::array<char, 4> magic{};
-    std::ifstream(file, std::ios::binary).read(magic.data(), magic.size());
-    return {magic.data(), magic.size()};
+    std::array<char, 6> magic{};
+    std::ifstream in(file, std::ios::binary);
+    in.read(magic.data(), magic.size());
+    return {magic.data(), static_cast<std::size_t>(in.gcount())};
+}
+
+// Captures copied off a Windows server often come compressed or zipped: named, with a way to
+// read them, instead of libpcap's "unknown file format". Empty when the bytes are none of these.
+std::string packed_problem(std::string_view magic, const std::string& file) {
+    struct Packed {
+        std::string_view magic, what, reader;
+    };
+    static constexpr Packed kinds[] = {
+        {"\x1f\x8b", "compressed with gzip", "zcat"},
+        {"\x28\xb5\x2f\xfd", "compressed with zstd", "zstdcat"},
+        {"\xfd" "7zXZ", "compressed with xz", "xzcat"},
+        {"BZh", "compressed with bzip2", "bzcat"},
+        {"PK\x03\x04", "a zip archive", "unzip -p"},
+        {"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "7z x -so"},
+    };
+    for (const auto& k : kinds)
+        if (magic.starts_with(k.magic))
+            return std::string(k.what) + "; unpack it first, or read it through a pipe: " + std::string(k.reader) +
+                   " '" + file + "' | siptap read -";
+    return {};
 }
 
 capture::ReadResult read_frames(const std::string& file, capture::PacketHandler& handler) {
-    const std::string magic = first_bytes(file);
+    const std::string head = first_bytes(file);
+    if (const auto packed = packed_problem(head, file); !packed.empty())
+        throw capture::InputError(file + ": cannot read capture: " + packed);
+    const std::string magic = head.substr(0, 4);
     if (magic == "RTSS")
         throw capture::InputError(file + ": cannot read capture: Network Monitor 1.x format; save it again in "
                                          "Network Monitor 3.4, or convert it with editcap -F pcapng");

@@ -2,6 +2,11 @@
 // a bad packet is skipped, reported and counted while the run goes on.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "capture_run_support.hpp"
 
 namespace {
@@ -84,4 +89,45 @@ TEST_CASE("[read] a capture through a pipe gives the file's events", "[read]") {
     CHECK(r.exit_code == 0);
     CHECK(r.err.find("cannot read") == std::string::npos);
     CHECK(r.out == direct.out);
+}
+
+TEST_CASE("[read] a compressed or zipped capture is named as such, with a way to read it", "[read]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("siptap-packed-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    using Row = std::tuple<std::string, std::string, std::string>;
+    const auto [magic, what, reader] = GENERATE(table<std::string, std::string, std::string>({
+        Row{"\x1f\x8b\x08", "compressed with gzip", "zcat"},
+        Row{"\x28\xb5\x2f\xfd", "compressed with zstd", "zstdcat"},
+        Row{"\xfd" "7zXZ", "compressed with xz", "xzcat"},
+        Row{"BZh91AY", "compressed with bzip2", "bzcat"},
+        Row{"PK\x03\x04\x14", "a zip archive", "unzip -p"},
+        Row{"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "7z x -so"},
+    }));
+    CAPTURE(what);
+    const auto file = (dir / "trace.pcapng").string();
+    std::ofstream(file, std::ios::binary) << magic << std::string(64, 'x');
+    const auto r = test::run_siptap({"read", file});
+    CHECK(r.exit_code == 2);
+    const auto lines = test::non_empty_lines(r.err);
+    const auto about = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind("siptap: " + file, 0) == 0; });
+    REQUIRE(about != lines.end());
+    CHECK(*about == "siptap: " + file + ": cannot read capture: " + what +
+                        "; unpack it first, or read it through a pipe: " + reader + " '" + file + "' | siptap read -");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("[read] the way given for a gzip-compressed capture reads it", "[read]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("siptap-gzip-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto gz = (dir / "call.pcap.gz").string();
+    REQUIRE(test::run_shell("gzip -c " + test::quote(test::pcap("sip-udp-call.pcap")) + " > " + test::quote(gz)).exit_code == 0);
+    const auto refused = test::run_siptap({"read", "--json", gz});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("zcat '" + gz + "' | siptap read -"));
+    const auto direct = test::run_siptap({"read", "--json", test::pcap("sip-udp-call.pcap")});
+    const auto piped = test::run_shell("zcat " + test::quote(gz) + " | " + test::quote(SIPTAP_BINARY) + " read --json -");
+    CHECK(piped.exit_code == 0);
+    CHECK(!piped.out.empty());
+    CHECK(piped.out == direct.out);
+    std::filesystem::remove_all(dir);
 }
