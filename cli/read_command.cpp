@@ -1,6 +1,7 @@
 // `siptap read FILE...`: replays pcap/pcapng captures through the decoder and the sinks.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -128,6 +129,12 @@ std::string packed_problem(std::string_view magic, const std::string& file) {
     return {};
 }
 
+bool is_etw_trace_name(const std::string& file) {
+    std::string ext = std::filesystem::path(file).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".etl";
+}
+
 capture::ReadResult read_frames(const std::string& file, capture::PacketHandler& handler) {
     const std::string head = first_bytes(file);
     if (const auto packed = packed_problem(head, file); !packed.empty())
@@ -136,7 +143,17 @@ capture::ReadResult read_frames(const std::string& file, capture::PacketHandler&
     if (magic == "RTSS")
         throw capture::InputError(file + ": cannot read capture: Network Monitor 1.x format; save it again in "
                                          "Network Monitor 3.4, or convert it with editcap -F pcapng");
-    if (!capture::is_netmon(std::as_bytes(std::span(magic)))) return capture::PcapFileReader(file).read_all(handler);
+    if (!capture::is_netmon(std::as_bytes(std::span(magic)))) {
+        try {
+            return capture::PcapFileReader(file).read_all(handler);
+        } catch (const capture::InputError& e) {
+            // netsh trace and pktmon write Event Tracing for Windows files, which no library
+            // here reads: say how to convert one on the server (README, "Captures from a Windows server").
+            if (!is_etw_trace_name(file)) throw;
+            throw capture::InputError(std::string(e.what()) + "; an .etl trace is converted on the server first: pktmon etl2pcap '" +
+                                      file + "' --out trace.pcapng");
+        }
+    }
     auto result = capture::NetmonFileReader(file).read_all(handler);
     if (result.skipped)
         std::cerr << "siptap: " << file << ": " << result.skipped

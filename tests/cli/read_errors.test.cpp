@@ -131,3 +131,21 @@ TEST_CASE("[read] the way given for a gzip-compressed capture reads it", "[read]
     CHECK(piped.out == direct.out);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("[read] a Windows .etl trace is refused with the way to convert it", "[read]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("siptap-etl-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto etl = (dir / "NetTrace.ETL").string();
+    std::ofstream(etl, std::ios::binary) << std::string(256, '\x02');
+    const auto r = test::run_siptap({"read", etl});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("siptap: " + etl + ": cannot read capture: unknown file format; an .etl trace is "
+                                      "converted on the server first: pktmon etl2pcap '" + etl + "' --out trace.pcapng"));
+    // Any other name keeps libpcap's words alone.
+    const auto other = (dir / "NetTrace.bin").string();
+    std::filesystem::copy_file(etl, other);
+    const auto plain = test::run_siptap({"read", other});
+    CHECK_THAT(plain.err, Catch::Contains(other + ": cannot read capture: unknown file format"));
+    CHECK(plain.err.find("pktmon") == std::string::npos);
+    std::filesystem::remove_all(dir);
+}
