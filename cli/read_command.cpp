@@ -34,7 +34,6 @@ struct ReadOptions {
     unsigned threads = 1;
 };
 
-// --keylog and the key logs embedded in pcapng files (Decryption Secrets Blocks). Returns
 // Only a regular file can be read once for what comes before its packets (the Network Monitor
 // magic, pcapng's embedded keys) and then again by the reader: in a pipe (/dev/stdin, a
 // shell's <(...)) the first look would take the bytes libpcap needs. `-` is libpcap's stdin.
@@ -43,6 +42,7 @@ bool can_look_ahead(const std::string& file) {
     return std::filesystem::is_regular_file(file, ec);
 }
 
+// --keylog and the key logs embedded in pcapng files (Decryption Secrets Blocks). Returns
 // false when a key log could not be read or had malformed lines (reported, the rest is used);
 // `used` says whether there are any keys to decrypt with.
 bool load_keys(const ReadOptions& options, decoder::KeyLog& keys, bool& used) {
@@ -148,10 +148,12 @@ capture::ReadResult read_frames(const std::string& file, capture::PacketHandler&
             return capture::PcapFileReader(file).read_all(handler);
         } catch (const capture::InputError& e) {
             // netsh trace and pktmon write Event Tracing for Windows files, which no library
-            // here reads: say how to convert one on the server (README, "Captures from a Windows server").
+            // here reads: say how to convert one on the server (README, "Captures from a
+            // Windows server").
             if (!is_etw_trace_name(file)) throw;
-            throw capture::InputError(std::string(e.what()) + "; an .etl trace is converted on the server first: pktmon etl2pcap '" +
-                                      file + "' --out trace.pcapng");
+            throw capture::InputError(std::string(e.what()) +
+                                      "; an .etl trace is converted on the server first: pktmon etl2pcap '" + file +
+                                      "' --out trace.pcapng");
         }
     }
     auto result = capture::NetmonFileReader(file).read_all(handler);
