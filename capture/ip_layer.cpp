@@ -159,7 +159,7 @@ std::string IpAddress::to_string() const {
         return std::string(text, p);
     }
     char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
     return buf;
 }
 
