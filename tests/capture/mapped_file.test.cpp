@@ -23,10 +23,7 @@ namespace {
 // 2,000 UDP packets of 1,200 bytes: about 2.5 MB.
 std::string write_big_capture(const std::string& name) {
     const std::string path = temp_path(name);
-    const Buf ip = ipv4("127.0.0.1", "127.0.0.2", 17, udp(40000, 5060, Buf(1200, std::byte{'x'})));
-    std::vector<Record> records;
-    for (int i = 0; i < 2000; ++i) records.push_back({1'700'000'000'000'000 + i, ethernet(ip, 0x0800), 0});
-    write_pcap(path, DLT_EN10MB, records);
+    write_pcap(path, DLT_EN10MB, bulk_udp_records(2000));
     return path;
 }
 

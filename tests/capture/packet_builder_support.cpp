@@ -174,6 +174,13 @@ void write_file(const std::string& path, const Buf& data) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::vector<Record> bulk_udp_records(int count) {
+    const Buf ip = ipv4("127.0.0.1", "127.0.0.2", 17, udp(40000, 5060, Buf(1200, std::byte{'x'})));
+    std::vector<Record> records;
+    for (int i = 0; i < count; ++i) records.push_back({1'700'000'000'000'000 + i, ethernet(ip, 0x0800), 0});
+    return records;
+}
+
 void write_pcap(const std::string& path, std::uint32_t linktype, const std::vector<Record>& records) {
     write_file(path, pcap_file(linktype, records));
 }

@@ -49,6 +49,10 @@ struct Record {
     std::uint32_t orig_len = 0;  // 0: data.size()
 };
 
+// `count` Ethernet frames of one IPv4/UDP datagram with 1,200 bytes of payload, a microsecond
+// apart from 1,700,000,000 s: a capture of some size for the readers' buffers and mappings.
+std::vector<Record> bulk_udp_records(int count);
+
 // A classic little-endian microsecond pcap file.
 void write_pcap(const std::string& path, std::uint32_t linktype, const std::vector<Record>& records);
 Buf pcap_file(std::uint32_t linktype, const std::vector<Record>& records);
